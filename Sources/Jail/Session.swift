@@ -1,0 +1,11 @@
+import CJailShims
+
+/// Layer: a session and process group of its own, so the daemon can signal the whole job at once and the
+/// job has no controlling terminal to inject keystrokes into.
+enum Session {
+    static func enter() throws(JailFailure) {
+        // The daemon may already have made us a session leader (setsid() then fails with EPERM).
+        if getsid(0) == getpid() { return }
+        guard setsid() != -1 else { throw failure(.session, "setsid") }
+    }
+}

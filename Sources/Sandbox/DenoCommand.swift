@@ -1,0 +1,63 @@
+import SkillManifest
+
+/// The Deno command line and environment for one job, derived from the manifest alone (ARCHITECTURE.md,
+/// layer 5). A pure value, so the exact flags can be unit-tested and shown by `run --explain`.
+public struct DenoCommand: Sendable, Hashable {
+    /// Arguments after the Deno binary's path.
+    public let arguments: [String]
+    /// The environment Deno starts with, as `(name, value)` pairs; secret values included.
+    public let environment: [(name: String, value: String)]
+    /// The variables from ``environment`` that are secrets, so displays can mask them.
+    public let secretNames: [String]
+
+    /// Flags that hold whatever the manifest says: no prompts, no configuration or lock files picked up
+    /// from the working directory, no npm or remote modules, and every permission family denied.
+    public static let fixedFlags = [
+        "--no-prompt", "--no-config", "--no-lock", "--no-npm", "--no-remote",
+        "--deny-import", "--deny-read", "--deny-write", "--deny-run", "--deny-ffi", "--deny-sys",
+    ]
+
+    /// Derives the command for `manifest`.
+    /// - Parameters:
+    ///   - manifest: the validated header.
+    ///   - secrets: values of the granted secrets (only names the manifest declares are used).
+    ///   - limits: the operator's limits (heap size).
+    ///   - refusedRanges: ranges denied to Deno even when hosts are allowed (IPv4 only: Deno cannot express IPv6 ranges).
+    ///   - directory: the job's private directory.
+    public init(
+        manifest: SkillManifest, secrets: [SecretName: String], limits: SandboxLimits,
+        refusedRanges: [IPRange], directory: JobDirectory.Paths
+    ) {
+        var arguments = ["run"] + Self.fixedFlags
+        let granted = manifest.secrets.filter { secrets[$0] != nil }
+        if granted.isEmpty {
+            arguments.append("--deny-env")
+        } else {
+            arguments.append("--allow-env=" + granted.map(\.rawValue).joined(separator: ","))
+        }
+        if manifest.network.isEmpty {
+            arguments.append("--deny-net")
+        } else {
+            arguments.append("--allow-net=" + manifest.network.map(\.denoPermission).joined(separator: ","))
+            let denied = ["localhost"] + refusedRanges.filter(\.isIPv4).map(\.text)
+            arguments.append("--deny-net=" + denied.joined(separator: ","))
+        }
+        arguments.append("--v8-flags=--max-old-space-size=\(limits.heapMiB)")
+        arguments.append("-")  // the script comes on stdin: nothing of it touches the filesystem
+        self.arguments = arguments
+
+        var environment: [(name: String, value: String)] = [
+            ("HOME", directory.home), ("TMPDIR", directory.tmp), ("DENO_DIR", directory.denoDir),
+            ("NO_COLOR", "1"), ("DENO_NO_UPDATE_CHECK", "1"),
+        ]
+        for name in granted { environment.append((name.rawValue, secrets[name]!)) }
+        self.environment = environment
+        self.secretNames = granted.map(\.rawValue)
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.arguments == rhs.arguments && lhs.secretNames == rhs.secretNames
+            && lhs.environment.map { "\($0.name)=\($0.value)" } == rhs.environment.map { "\($0.name)=\($0.value)" }
+    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(arguments) }
+}

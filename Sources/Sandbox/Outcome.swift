@@ -1,0 +1,65 @@
+/// How a job ended, as the daemon observed it. Decided by ``OutcomeClassifier``, never by the script.
+public enum Outcome: String, Sendable, Codable, CaseIterable {
+    /// Exited 0 with no limit hit.
+    case ok
+    /// Exited with a non-zero code.
+    case exitNonzero = "exit_nonzero"
+    /// Killed at the wall-clock limit.
+    case timeout
+    /// Killed for writing more than the stdout or stderr cap.
+    case outputLimit = "output_limit"
+    /// V8 aborted because the JavaScript heap reached `--max-old-space-size`.
+    case heapOOM = "heap_oom"
+    /// Ended by a signal the daemon did not send.
+    case killed
+    /// The jail could not set up the sandbox; the skill never ran.
+    case sandboxError = "sandbox_error"
+
+    /// Whether the job counts as a success.
+    public var isSuccess: Bool { self == .ok }
+}
+
+/// Turns what the supervisor saw into an ``Outcome``.
+///
+/// Exit codes are the script's to choose (`Deno.exit(256)` exits 0), so they come last: first what the
+/// jail reported, then the limits the daemon enforced itself, then how the process died.
+enum OutcomeClassifier {
+    /// Lines V8 prints to stderr when the heap limit kills it (it then aborts with SIGTRAP).
+    static let heapMarkers = ["Fatal JavaScript out of memory", "JavaScript heap out of memory", "Fatal process out of memory"]
+
+    static func classify(_ observation: ProcessObservation, jailFailure: String?) -> Outcome {
+        if jailFailure != nil { return .sandboxError }
+        if observation.timedOut { return .timeout }
+        if observation.outputLimitHit { return .outputLimit }
+        switch observation.termination {
+        case .signaled(let signal):
+            // A script cannot raise SIGTRAP or SIGABRT on itself without --allow-run, so together with
+            // V8's marker this is the heap limit, not a printed imitation.
+            if signal == SIGTRAP_ || signal == SIGABRT_, stderrShowsHeapExhaustion(observation.stderr.bytes) {
+                return .heapOOM
+            }
+            return .killed
+        case .exited(let code):
+            return code == 0 ? .ok : .exitNonzero
+        }
+    }
+
+    private static func stderrShowsHeapExhaustion(_ stderr: [UInt8]) -> Bool {
+        let tail = String(decoding: stderr.suffix(16 * 1024), as: UTF8.self)
+        return heapMarkers.contains { tail.contains($0) }
+    }
+}
+
+/// Signal numbers on Linux (kept here so classification reads without Glibc).
+let SIGTRAP_: Int32 = 5
+let SIGABRT_: Int32 = 6
+
+/// Linux signal names, for results.
+func signalName(_ signal: Int32) -> String {
+    let names: [Int32: String] = [
+        1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+        9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+        24: "SIGXCPU", 25: "SIGXFSZ", 31: "SIGSYS",
+    ]
+    return names[signal] ?? "SIG\(signal)"
+}

@@ -1,0 +1,72 @@
+/// The result of one job, as `oauth3-enclave run` prints it and the API returns it.
+///
+/// Keeps the SDK's fields (`stdout`, `stderr`, `exitCode`, `duration`) and adds what the daemon observed.
+/// Output is already redacted; no secret value is ever part of a result.
+public struct RunResult: Sendable, Codable, Hashable {
+    /// What the job was granted.
+    public struct Granted: Sendable, Codable, Hashable {
+        /// Hosts, as `host:port` or `*.host:port`.
+        public var net: [String]
+        /// Secret names injected as environment variables.
+        public var env: [String]
+    }
+
+    public var success: Bool
+    /// `completed` when the outcome is `ok`, otherwise `failed`.
+    public var status: String
+    public var outcome: Outcome
+    /// The exit code, or `nil` when a signal ended the process.
+    public var exitCode: Int32?
+    /// The signal that ended the process (`SIGKILL`, …), or `nil` when it exited.
+    public var signal: String?
+    public var stdout: String
+    public var stderr: String
+    public var stdoutTruncated: Bool
+    public var stderrTruncated: Bool
+    /// Wall-clock time from start to exit, in milliseconds.
+    public var duration: Int
+    /// The `@skill` id.
+    public var skill: String
+    /// Lowercase hex SHA-256 of the exact source that ran.
+    public var codeSHA256: String
+    public var granted: Granted
+    /// The wall-clock limit the job ran under, in seconds.
+    public var timeoutSeconds: Int
+    public var denoVersion: String
+    /// Hash of the policy files in force (see ``PolicySet``).
+    public var policySHA256: String
+    /// Things the caller should know that did not stop the job (e.g. a secret given but not declared).
+    public var warnings: [String]
+    /// Why the sandbox failed, for `sandbox_error`.
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case success, status, outcome, exitCode, signal, stdout, stderr
+        case stdoutTruncated = "stdout_truncated", stderrTruncated = "stderr_truncated", duration, skill
+        case codeSHA256 = "code_sha256", granted, timeoutSeconds = "timeout_seconds", denoVersion = "deno_version"
+        case policySHA256 = "policy_sha256", warnings, error
+    }
+
+    /// Encodes optionals as explicit `null`, so every field is always present.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(success, forKey: .success)
+        try c.encode(status, forKey: .status)
+        try c.encode(outcome, forKey: .outcome)
+        try c.encode(exitCode, forKey: .exitCode)
+        try c.encode(signal, forKey: .signal)
+        try c.encode(stdout, forKey: .stdout)
+        try c.encode(stderr, forKey: .stderr)
+        try c.encode(stdoutTruncated, forKey: .stdoutTruncated)
+        try c.encode(stderrTruncated, forKey: .stderrTruncated)
+        try c.encode(duration, forKey: .duration)
+        try c.encode(skill, forKey: .skill)
+        try c.encode(codeSHA256, forKey: .codeSHA256)
+        try c.encode(granted, forKey: .granted)
+        try c.encode(timeoutSeconds, forKey: .timeoutSeconds)
+        try c.encode(denoVersion, forKey: .denoVersion)
+        try c.encode(policySHA256, forKey: .policySHA256)
+        try c.encode(warnings, forKey: .warnings)
+        try c.encode(error, forKey: .error)
+    }
+}

@@ -1,0 +1,12 @@
+// @skill hello
+// @description Greets, and shows that it can read its one declared secret without printing it
+// @secrets GREETING_TOKEN
+// @timeout 10
+const token = Deno.env.get("GREETING_TOKEN") ?? "";
+console.log(`Hello from Deno ${Deno.version.deno} in the OAuth3 sandbox!`);
+console.log(`My token is ${token} (${token.length} characters): the sandbox redacts it.`);
+try {
+  Deno.env.get("HOME");
+} catch (e) {
+  console.log(`Reading an undeclared variable is refused: ${(e as Error).name}`);
+}
