@@ -48,6 +48,8 @@ private struct HeaderParser {
     var secrets: [SecretName] = []
     var hosts: [HostPattern] = []
     var headerLines = 0
+    /// Whether any `@skill` line was seen, valid or not (an invalid one is reported once, as itself).
+    var sawSkillTag = false
 
     init(configuration: ManifestConfiguration) { self.configuration = configuration }
 
@@ -66,7 +68,7 @@ private struct HeaderParser {
         for (offset, line) in lines.enumerated() where line.unicodeScalars.contains(where: isTrojanSourceControl) {
             problems.append(.init(line: offset + 1, tag: nil, message: "contains bidirectional override characters, which can make code read differently from what runs"))
         }
-        if skill == nil {
+        if !sawSkillTag {
             problems.append(.init(line: 0, tag: "skill", message: "the header must name the skill: add a line '// @skill my-skill' at the top"))
         }
         if secrets.count > configuration.maxSecrets {
@@ -113,6 +115,7 @@ private struct HeaderParser {
         }
         switch tag {
         case .skill:
+            sawSkillTag = true
             guard once(skill?.line) else { return }
             if let problem = slugProblem(value) { return fail(problem) }
             skill = (line, value)
