@@ -25,7 +25,7 @@ test: build
 
 bench: setup
 	$(SWIFT) build -c release
-	@python3 scripts/bench.py --enclave .build/release/oauth3-enclave --deno $(DENO) --skill examples/hello.ts
+	@python3 scripts/bench.py --enclave .build/release/oauth3-enclave --deno $(DENO) --skill bench/hello.ts
 
 clean:
 	rm -rf .build

@@ -14,6 +14,12 @@ public struct SkillRunner: Sendable {
         self.denoVersion = try await DenoVersion.read(denoPath: configuration.denoPath)
     }
 
+    /// A runner for a Deno whose version is already known.
+    init(configuration: SandboxConfiguration, denoVersion: String) {
+        self.configuration = configuration
+        self.denoVersion = denoVersion
+    }
+
     /// The wall-clock limit for `job`: its override or its header's, never above the policy maximum.
     public func timeoutSeconds(for job: SkillJob) -> Int {
         min(job.timeoutSeconds ?? job.manifest.timeoutSeconds, configuration.policy.manifest.maxTimeoutSeconds)

@@ -1,0 +1,104 @@
+@testable import Sandbox
+import SkillManifest
+import Testing
+
+@Suite("Deno command line")
+struct DenoCommandTests {
+    let directory = JobDirectory.Paths(root: "/w/job-1")
+    let ranges = ["10.0.0.0/8", "fc00::/7", "169.254.0.0/16"].compactMap(IPRange.init)
+
+    @Test("No hosts, no secrets: every permission denied, script on stdin")
+    func denyEverything() throws {
+        let manifest = try SkillManifest.parse("// @skill a\n")
+        let command = DenoCommand(manifest: manifest, secrets: [:], limits: .init(heapMiB: 128), refusedRanges: ranges, directory: directory)
+        #expect(command.arguments == [
+            "run", "--no-prompt", "--no-config", "--no-lock", "--no-npm", "--no-remote", "--deny-import", "--deny-read",
+            "--deny-write", "--deny-run", "--deny-ffi", "--deny-sys", "--deny-env", "--deny-net",
+            "--v8-flags=--max-old-space-size=128", "-",
+        ])
+        #expect(command.environment.map(\.name) == ["HOME", "TMPDIR", "DENO_DIR", "NO_COLOR", "DENO_NO_UPDATE_CHECK"])
+        #expect(command.environment[0].value == "/w/job-1/home" && command.environment[2].value == "/w/job-1/deno")
+    }
+
+    @Test("Declared hosts with ports, private IPv4 ranges still denied; only granted secrets allowed and passed")
+    func grants() throws {
+        let manifest = try SkillManifest.parse("// @skill a\n// @network api.example.com\n// @network *.cdn.example.org:8443\n// @secrets A_KEY\n// @secrets B_KEY\n")
+        let name = try SecretName.validate("A_KEY").get()
+        let command = DenoCommand(manifest: manifest, secrets: [name: "v"], limits: .init(), refusedRanges: ranges, directory: directory)
+        #expect(command.arguments.contains("--allow-net=api.example.com:443,*.cdn.example.org:8443"))
+        #expect(command.arguments.contains("--deny-net=localhost,10.0.0.0/8,169.254.0.0/16"))
+        #expect(command.arguments.contains("--allow-env=A_KEY"))  // B_KEY has no value: not granted
+        #expect(!command.arguments.contains("--deny-env"))
+        #expect(command.secretNames == ["A_KEY"])
+        #expect(command.environment.last! == ("A_KEY", "v"))
+        #expect(command.arguments.last == "-")
+        #expect(!command.arguments.contains { $0.contains("allow-all") || $0 == "-A" || $0.hasPrefix("--allow-read") || $0.hasPrefix("--allow-run") })
+    }
+}
+
+@Suite("Redaction")
+struct RedactorTests {
+    let name = try! SecretName.validate("TOKEN").get()
+
+    @Test("Raw, base64 (padded, unpadded, URL-safe) and percent-encoded forms are redacted")
+    func forms() {
+        let secret = "a+b/c?d=é"
+        let redactor = Redactor(secrets: [name: secret])
+        for form in Redactor.forms(of: secret) {
+            let text = "x " + String(decoding: form, as: UTF8.self) + " y"
+            #expect(String(decoding: redactor.redact(Array(text.utf8)), as: UTF8.self) == "x [REDACTED:TOKEN] y")
+        }
+    }
+
+    @Test("A longer secret containing a shorter one is redacted whole")
+    func longestFirst() throws {
+        let short = try SecretName.validate("SHORT").get()
+        let redactor = Redactor(secrets: [name: "abc123xyz", short: "abc"])
+        #expect(String(decoding: redactor.redact(Array("abc123xyz abc".utf8)), as: UTF8.self) == "[REDACTED:TOKEN] [REDACTED:SHORT]")
+    }
+
+    @Test("A secret cut in half by truncation does not leak its first part")
+    func truncatedTail() {
+        let redactor = Redactor(secrets: [name: "supersecretvalue"])
+        let cut = Array("output: supers".utf8)
+        #expect(String(decoding: redactor.redact(cut, truncated: true), as: UTF8.self) == "output: [REDACTED:TOKEN]")
+        #expect(String(decoding: redactor.redact(cut, truncated: false), as: UTF8.self) == "output: supers")
+    }
+
+    @Test("No secrets, or empty values, leave output unchanged")
+    func nothingToRedact() {
+        let bytes = Array("hello".utf8)
+        #expect(Redactor(secrets: [:]).redact(bytes) == bytes)
+        #expect(Redactor(secrets: [name: ""]).redact(bytes) == bytes)
+    }
+}
+
+@Suite("Outcome classification")
+struct OutcomeClassifierTests {
+    func observation(_ termination: ProcessObservation.Termination, timedOut: Bool = false, output: Bool = false, stderr: String = "") -> ProcessObservation {
+        var err = CappedBuffer(cap: 1 << 20)
+        _ = Array(stderr.utf8).withUnsafeBytes { err.append($0) }
+        return ProcessObservation(termination: termination, stdout: CappedBuffer(cap: 10), stderr: err, timedOut: timedOut, outputLimitHit: output, duration: .zero)
+    }
+
+    @Test("The daemon's own observations come before the exit status")
+    func precedence() {
+        #expect(OutcomeClassifier.classify(observation(.exited(0), timedOut: true), jailFailure: nil) == .timeout)
+        #expect(OutcomeClassifier.classify(observation(.exited(0), output: true), jailFailure: nil) == .outputLimit)
+        #expect(OutcomeClassifier.classify(observation(.exited(0)), jailFailure: "exec 2 x") == .sandboxError)
+        #expect(OutcomeClassifier.classify(observation(.signaled(9)), jailFailure: nil) == .killed)
+        #expect(OutcomeClassifier.classify(observation(.signaled(5), stderr: "# Fatal JavaScript out of memory: Reached heap limit"), jailFailure: nil) == .heapOOM)
+        #expect(OutcomeClassifier.classify(observation(.signaled(5)), jailFailure: nil) == .killed)
+        #expect(OutcomeClassifier.classify(observation(.exited(133), stderr: "Fatal JavaScript out of memory"), jailFailure: nil) == .exitNonzero)
+        #expect(OutcomeClassifier.classify(observation(.exited(0)), jailFailure: nil) == .ok)
+    }
+
+    @Test("Output caps keep exactly the cap and flag the overflow once")
+    func cappedBuffer() {
+        var buffer = CappedBuffer(cap: 5)
+        #expect(Array("abc".utf8).withUnsafeBytes { buffer.append($0) } == false)
+        #expect(Array("defg".utf8).withUnsafeBytes { buffer.append($0) } == true)
+        #expect(Array("h".utf8).withUnsafeBytes { buffer.append($0) } == false)
+        #expect(buffer.bytes == Array("abcde".utf8) && buffer.overflowed && buffer.totalBytes == 8)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+/// Runs the real `oauth3-enclave` binary.
+private func enclave(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Fixture.enclave)
+    process.arguments = arguments + ["--deno", Fixture.deno, "--policies", Fixture.policies, "--work-dir", Fixture.workRoot()]
+    process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+private let exampleSkill = Fixture.repository.appendingPathComponent("examples/hello.ts").path
+
+@Suite("oauth3-enclave run")
+struct RunCommandTests {
+    @Test("The bundled example runs: JSON result on stdout, exit 0, secret taken from the environment and redacted")
+    func example() throws {
+        let secret = "env-secret-\(UUID().uuidString)"
+        let run = try enclave(["run", exampleSkill, "--secret", "GREETING_TOKEN", "--secret", "EXTRA=1"], environment: ["GREETING_TOKEN": secret])
+        #expect(run.status == 0, "\(run.err)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
+        #expect(json["outcome"] as? String == "ok")
+        #expect(json["success"] as? Bool == true)
+        for key in ["exitCode", "signal", "stdout", "stderr", "stdout_truncated", "stderr_truncated", "duration", "code_sha256", "granted", "deno_version", "policy_sha256"] {
+            #expect(json.keys.contains(key), "missing \(key)")
+        }
+        #expect((json["stdout"] as? String)?.contains("[REDACTED:GREETING_TOKEN] (\(secret.count) characters)") == true)
+        #expect(!run.out.contains(secret))
+        #expect((json["warnings"] as? [String])?.first?.contains("EXTRA") == true)
+    }
+
+    @Test("--explain shows the exact command and masks secret values, running nothing")
+    func explain() throws {
+        let run = try enclave(["run", exampleSkill, "--secret", "GREETING_TOKEN=do-not-show-me", "--explain"])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("GREETING_TOKEN=****"))
+        #expect(!run.out.contains("do-not-show-me"))
+        #expect(run.out.contains("--deny-net") && run.out.contains("--allow-env=GREETING_TOKEN") && run.out.contains(" -- "))
+        #expect(!run.out.contains("Hello from Deno"))
+    }
+
+    @Test("A failing skill exits 1 with its result; a bad header exits 2 listing every problem; a missing secret is named")
+    func failures() throws {
+        let directory = Fixture.workRoot()
+        let failing = directory + "/fail.ts"
+        try "// @skill fail\nDeno.exit(4)\n".write(toFile: failing, atomically: true, encoding: .utf8)
+        let failed = try enclave(["run", failing])
+        #expect(failed.status == 1)
+        #expect(failed.out.contains("\"outcome\" : \"exit_nonzero\""))
+
+        let bad = directory + "/bad.ts"
+        try "// @skill Bad\n// @network a.com,b.com\n// @netwrok x.example.com\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try enclave(["run", bad])
+        #expect(refused.status == 2)
+        #expect(refused.err.contains("line 1 @skill") && refused.err.contains("line 2 @network") && refused.err.contains("did you mean @network?"))
+
+        let missing = try enclave(["run", exampleSkill])
+        #expect(missing.status != 0)
+        #expect(missing.err.contains("GREETING_TOKEN"))
+    }
+}
