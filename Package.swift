@@ -31,8 +31,12 @@ let package = Package(
         // The jail's layers, applied between the daemon and Deno. Linked only into `oauth3-jail`
         // (and its tests); the daemon side knows the jail only through `JailConfiguration`.
         .target(name: "CJailShims"),
-        .target(name: "Jail", dependencies: ["CJailShims"], swiftSettings: strict),
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        .target(name: "Jail", dependencies: ["CJailShims", "CSeccomp", "CCap"], swiftSettings: strict),
         .executableTarget(name: "oauth3-jail", dependencies: ["Jail"], swiftSettings: strict),
+        // A C program the escape tests run inside the jail, to try system calls Deno cannot reach.
+        .executableTarget(name: "jail-probe"),
 
         // Manifest + limits -> jail + Deno invocation, supervision, classification, redaction.
         .target(
@@ -60,10 +64,19 @@ let package = Package(
             dependencies: ["SkillManifest", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: strict
         ),
-        .testTarget(name: "JailTests", dependencies: ["Jail", "oauth3-jail"], swiftSettings: strict),
+        // Shared by the test targets: where the real binaries are, and how to run a skill through them.
+        .target(name: "TestSupport", dependencies: ["Sandbox", "SkillManifest", "Jail"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(
+            name: "JailTests", dependencies: ["Jail", "Sandbox", "TestSupport", "oauth3-jail", "jail-probe"], swiftSettings: strict),
         .testTarget(
             name: "SandboxTests",
-            dependencies: ["Sandbox", "SkillManifest", "oauth3-jail", "oauth3-enclave"],
+            dependencies: ["Sandbox", "SkillManifest", "TestSupport", "oauth3-jail", "oauth3-enclave"],
+            swiftSettings: strict
+        ),
+        // Real escapes attempted from inside the sandbox, in the realistic and the layers-only mode.
+        .testTarget(
+            name: "EscapeTests",
+            dependencies: ["Sandbox", "SkillManifest", "Jail", "TestSupport", "oauth3-jail", "jail-probe"],
             swiftSettings: strict
         ),
     ]

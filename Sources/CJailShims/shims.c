@@ -3,6 +3,9 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <linux/capability.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -18,3 +21,29 @@ int cjail_set_not_dumpable(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
 int cjail_cloexec_from(unsigned int first) {
     return (int)syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
 }
+
+int cjail_clone(unsigned long flags) {
+    return (int)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+}
+int cjail_pivot_root(const char *new_root, const char *put_old) {
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+int cjail_set_keep_caps(int on) { return prctl(PR_SET_KEEPCAPS, on, 0, 0, 0); }
+int cjail_raise_effective_caps(void) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) != 0) return -1;
+    data[0].effective = data[0].permitted;
+    data[1].effective = data[1].permitted;
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+int cjail_setresuid(unsigned int uid) { return setresuid(uid, uid, uid); }
+int cjail_setresgid(unsigned int gid) { return setresgid(gid, gid, gid); }
+int cjail_ids_are(unsigned int uid, unsigned int gid) {
+    uid_t r, e, s;
+    gid_t rg, eg, sg;
+    if (getresuid(&r, &e, &s) != 0 || getresgid(&rg, &eg, &sg) != 0) return 0;
+    return r == uid && e == uid && s == uid && rg == gid && eg == gid && sg == gid;
+}
+int cjail_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

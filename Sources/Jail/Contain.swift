@@ -1,24 +1,90 @@
-/// The jail's whole job, in order: contain this process, then become the program.
+import CJailShims
+
+/// The jail's whole job, in order. Like nsjail's `containProc`, each role is one short ordered function,
+/// one isolation layer per call, each layer in its own file, each throwing a ``JailFailure`` naming itself.
 ///
-/// Like nsjail's `containProc`, the sequence is one short ordered function, one isolation layer per call.
-/// Each layer lives in its own file and throws a ``JailFailure`` naming itself.
+/// Three processes: the jail (outside, in the daemon's namespaces) clones a child into fresh namespaces;
+/// the child builds the sandbox, forks the program, and stays as init of the pid namespace; the program
+/// applies its per-process limits and seccomp and becomes Deno.
 public enum Contain {
-    /// Applies every layer of `configuration` to the current process and executes the program.
-    /// Never returns: on failure it writes the report and exits with ``JailFailure/exitCode``.
+    /// Applies every layer of `configuration` and runs the program; never returns. Exits like the program
+    /// did (same code, or the same signal), or with ``JailFailure/exitCode`` after writing the report.
     public static func enter(_ configuration: JailConfiguration) -> Never {
         let report = FailureReport(path: configuration.reportPath)
         do throws(JailFailure) {
             try Session.enter()
+            try Cgroup.join(configuration.cgroups)
+            try Identity.clearSupplementaryGroups()
+            var channel = try StatusChannel()
+            let child = try Namespaces.clone(configuration)
+            if child == 0 {
+                channel.becomeInside()
+                insideNamespaces(configuration, channel: channel, report: report)
+            }
+            channel.becomeOutside()
+            if !configuration.unsafeNoUserNamespace {
+                try UserNamespace.writeMaps(for: child, uid: configuration.uid, gid: configuration.gid)
+            }
+            channel.release()
+            let ending = channel.awaitEnding()
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+            // The child exits 0 after reporting; anything else is its own failure (already in the report).
+            Relay.end(like: ending ?? ((status & 0x7F) == 0 ? .exited((status >> 8) & 0xFF) : .signaled(status & 0x7F)))
+        } catch {
+            report.fail(error)
+        }
+    }
+
+    /// The child: init of the new namespaces. Builds the sandbox, then forks the program and reaps.
+    private static func insideNamespaces(_ configuration: JailConfiguration, channel: StatusChannel, report: FailureReport) -> Never {
+        do throws(JailFailure) {
+            try Parent.dieWith(signal: SIGKILL)
+            guard channel.awaitRelease() else { _exit(JailFailure.exitCode) }
+            if !configuration.unsafeNoUserNamespace {
+                try UserNamespace.becomeJobUser(uid: configuration.uid, gid: configuration.gid)
+            }
+            try MountNamespace.enter(configuration.filesystem, uid: configuration.uid, gid: configuration.gid)
+            try Namespaces.setHostname(configuration.hostname)
+            try Capabilities.dropBoundingAndAmbient()
+            try Identity.become(uid: configuration.uid, gid: configuration.gid)
+            try Capabilities.clearAll()
+            try NoNewPrivileges.apply()
+            let environment = Environment.clean(keeping: configuration.keepEnvironment)
+            Environment.scrubOriginal()
+            let program = fork()
+            guard program >= 0 else { throw failure(.fork, "fork") }
+            if program == 0 { runProgram(configuration, environment: environment, report: report) }
+            Init.reap(program: program, channel: channel)
+        } catch {
+            report.fail(error)
+        }
+    }
+
+    /// The program: per-process limits, then seccomp, then exec.
+    private static func runProgram(_ configuration: JailConfiguration, environment: [String], report: FailureReport) -> Never {
+        do throws(JailFailure) {
+            try Parent.dieWith(signal: SIGKILL)
             if let directory = configuration.workingDirectory, chdir(directory) != 0 {
                 throw failure(.workingDirectory, directory)
             }
-            try NoNewPrivileges.apply()
+            try ResourceLimits.apply(configuration.resourceLimits)
             try Descriptors.closeInherited()
-            let environment = Environment.clean(keeping: configuration.keepEnvironment)
+            // seccomp must be last: after it, every call is filtered, and only exec follows.
+            if !configuration.unsafeNoSeccomp { try Seccomp.load(configuration.seccomp) }
             throw Launcher.exec(configuration.program, arguments: configuration.arguments, environment: environment)
         } catch {
             report.fail(error)
         }
+    }
+}
+
+/// Ties a process's life to its parent's: the parent-death signal, and no core dumps or ptrace by
+/// same-uid processes (which also makes its `/proc/PID` files root-owned).
+enum Parent {
+    static func dieWith(signal: Int32) throws(JailFailure) {
+        guard cjail_set_parent_death_signal(signal) == 0 else { throw failure(.session, "PR_SET_PDEATHSIG") }
+        guard cjail_set_not_dumpable() == 0 else { throw failure(.session, "PR_SET_DUMPABLE") }
     }
 }
 
@@ -36,5 +102,25 @@ struct FailureReport {
         if fd >= 0 { _ = line.withCString { write(fd, $0, strlen($0)) } }
         _ = ("oauth3-jail: \(failure)\n").withCString { write(2, $0, strlen($0)) }
         _exit(JailFailure.exitCode)
+    }
+}
+
+extension Contain {
+    /// Checks that this kernel lets the jail create its namespaces (`oauth3-jail --probe`): clones a
+    /// child into all of them, which exits at once. The daemon runs it at start to decide, once and
+    /// visibly, whether jobs get a user namespace.
+    public static func probe(userNamespace: Bool) -> Never {
+        var configuration = JailConfiguration(program: "/")
+        configuration.unsafeNoUserNamespace = !userNamespace
+        do throws(JailFailure) {
+            let child = try Namespaces.clone(configuration)
+            if child == 0 { _exit(0) }
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+            _exit(status == 0 ? 0 : 1)
+        } catch {
+            _ = "oauth3-jail: \(error)\n".withCString { write(2, $0, strlen($0)) }
+            _exit(1)
+        }
     }
 }

@@ -15,4 +15,14 @@ enum Environment {
         }
         return kept
     }
+
+    /// Overwrites this process's original environment block with zeros. `/proc/PID/environ` shows that
+    /// block, so init of the job's pid namespace must not keep the secrets readable there.
+    static func scrubOriginal() {
+        var cursor = environ
+        while let entry = cursor.pointee {
+            memset(entry, 0, strlen(entry))
+            cursor += 1
+        }
+    }
 }

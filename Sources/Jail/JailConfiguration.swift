@@ -3,18 +3,44 @@
 /// It carries no secrets: those travel only in the jail's environment, and only the names listed in
 /// ``keepEnvironment`` reach the program. The daemon builds one value per job; the jail decodes it
 /// (``init(arguments:)``) and applies it (``Contain/enter(_:)``), minijail-style: configure, then enter.
+///
+/// Every layer is on unless a property whose name starts with `unsafe` turns it off; the daemon never
+/// sets those, the layer tests do (to prove each layer on its own).
 public struct JailConfiguration: Sendable, Hashable {
-    /// Absolute path of the program to execute (Deno).
+    /// Absolute path of the program to execute, as seen inside the new root (Deno).
     public var program: String
     /// The program's arguments, without argv[0].
     public var arguments: [String]
     /// Names of the variables passed from the jail's environment to the program; all others are dropped.
     public var keepEnvironment: [String]
-    /// Directory to change into before exec.
+    /// Directory to change into before exec, inside the new root.
     public var workingDirectory: String?
     /// File the jail writes a one-line ``JailFailure`` to when it cannot set up the sandbox. Opened
     /// close-on-exec, so the contained program never holds it.
     public var reportPath: String?
+
+    /// The unprivileged user and group the program runs as.
+    public var uid: UInt32 = 65534
+    public var gid: UInt32 = 65534
+    /// The new root's layout: the files bound into it and its in-memory filesystems.
+    public var filesystem = FilesystemPlan()
+    /// cgroup directories (one per v1 controller, or one v2 directory) the jail joins before anything else.
+    public var cgroups: [String] = []
+    /// Resource limits applied to the program.
+    public var resourceLimits: [ResourceLimit] = []
+    /// The seccomp filter, installed last.
+    public var seccomp = SeccompPolicy()
+    /// Host name inside the UTS namespace.
+    public var hostname = "oauth3-job"
+
+    /// Shares the host's network namespace instead of an empty one (for jobs that declare hosts, until the
+    /// egress proxy exists).
+    public var unsafeShareHostNetwork = false
+    /// Runs without a user namespace, for kernels or containers that refuse one. The jail then needs real
+    /// root for its setup and drops to ``uid``/``gid`` before exec.
+    public var unsafeNoUserNamespace = false
+    /// Skips the seccomp filter (layer tests only).
+    public var unsafeNoSeccomp = false
 
     public init(
         program: String, arguments: [String] = [], keepEnvironment: [String] = [],
@@ -25,5 +51,33 @@ public struct JailConfiguration: Sendable, Hashable {
         self.keepEnvironment = keepEnvironment
         self.workingDirectory = workingDirectory
         self.reportPath = reportPath
+    }
+}
+
+/// One `setrlimit` the jail applies to the program.
+public struct ResourceLimit: Sendable, Hashable {
+    /// The limits the jail knows by name.
+    public enum Resource: String, Sendable, CaseIterable {
+        case nofile, fsize, core, cpu, nproc, stack
+
+        var number: Int32 {
+            switch self {
+            case .nofile: 7
+            case .fsize: 1
+            case .core: 4
+            case .cpu: 0
+            case .nproc: 6
+            case .stack: 3
+            }
+        }
+    }
+    public var resource: Resource
+    public var soft: UInt64
+    public var hard: UInt64
+
+    public init(_ resource: Resource, soft: UInt64, hard: UInt64) {
+        self.resource = resource
+        self.soft = soft
+        self.hard = hard
     }
 }

@@ -23,19 +23,23 @@ public struct DenoCommand: Sendable, Hashable {
     ///   - secrets: values of the granted secrets (only names the manifest declares are used).
     ///   - limits: the operator's limits (heap size).
     ///   - refusedRanges: ranges denied to Deno even when hosts are allowed (IPv4 only: Deno cannot express IPv6 ranges).
-    ///   - directory: the job's private directory.
+    ///   - unsafeOpenPermissions: `--allow-all` instead (the layers-only escape tests).
     public init(
         manifest: SkillManifest, secrets: [SecretName: String], limits: SandboxLimits,
-        refusedRanges: [IPRange], directory: JobDirectory.Paths
+        refusedRanges: [IPRange], unsafeOpenPermissions: Bool = false
     ) {
         var arguments = ["run"] + Self.fixedFlags
         let granted = manifest.secrets.filter { secrets[$0] != nil }
-        if granted.isEmpty {
+        if unsafeOpenPermissions {
+            arguments = ["run", "--no-prompt", "--no-config", "--no-lock", "--allow-all"]
+        } else if granted.isEmpty {
             arguments.append("--deny-env")
         } else {
             arguments.append("--allow-env=" + granted.map(\.rawValue).joined(separator: ","))
         }
-        if manifest.network.isEmpty {
+        if unsafeOpenPermissions {
+            // every permission already granted
+        } else if manifest.network.isEmpty {
             arguments.append("--deny-net")
         } else {
             arguments.append("--allow-net=" + manifest.network.map(\.denoPermission).joined(separator: ","))
@@ -47,7 +51,7 @@ public struct DenoCommand: Sendable, Hashable {
         self.arguments = arguments
 
         var environment: [(name: String, value: String)] = [
-            ("HOME", directory.home), ("TMPDIR", directory.tmp), ("DENO_DIR", directory.denoDir),
+            ("HOME", JailLayout.home), ("TMPDIR", JailLayout.tmp), ("DENO_DIR", JailLayout.denoDir),
             ("NO_COLOR", "1"), ("DENO_NO_UPDATE_CHECK", "1"),
         ]
         for name in granted { environment.append((name.rawValue, secrets[name]!)) }

@@ -1,16 +1,14 @@
 import Foundation
 
-/// A job's private directory: HOME, /tmp and DENO_DIR of its own, so no file, cache or `localStorage`
-/// survives into the next job. Created 0700 under the work root, removed when the job ends.
+/// A job's private directory on the host: the mount point of its new root and the jail's report file.
+/// Everything the job itself can write lives in tmpfs mounts inside its own mount namespace, so nothing
+/// it writes survives it. Created under the work root, removed when the job ends.
 public struct JobDirectory: Sendable {
     /// The paths inside one job directory.
     public struct Paths: Sendable, Hashable {
         public let root: String
-        public var home: String { root + "/home" }
-        public var tmp: String { root + "/tmp" }
-        public var denoDir: String { root + "/deno" }
-        /// Deno's working directory: empty, so relative imports find nothing.
-        public var work: String { root + "/work" }
+        /// Empty directory the jail mounts the job's root on (owned by the job's uid).
+        public var mountPoint: String { root + "/root" }
         /// Where the jail writes why it could not start Deno.
         public var jailReport: String { root + "/jail-report" }
 
@@ -18,23 +16,30 @@ public struct JobDirectory: Sendable {
     }
 
     public let paths: Paths
+    /// The random id, also used for the job's cgroup.
+    public let id: String
 
-    /// Creates a fresh directory under `workRoot` (created 0700 if missing).
-    public static func create(under workRoot: String) throws(SandboxError) -> JobDirectory {
-        if mkdir(workRoot, 0o700) != 0 && errno != EEXIST {
-            throw .workDirectory("cannot create the work root \(workRoot): \(String(cString: strerror(errno)))")
+    /// Creates a fresh directory under `workRoot` (created if missing).
+    ///
+    /// The work root and job directory are 0711: the job's user (inside its user namespace) must traverse
+    /// them to reach its mount point, but cannot list them; the report file is 0600 root.
+    public static func create(under workRoot: String, owner uid: UInt32, group gid: UInt32) throws(SandboxError) -> JobDirectory {
+        if mkdir(workRoot, 0o711) != 0 && errno != EEXIST || chmod(workRoot, 0o711) != 0 {
+            throw .workDirectory("cannot create the work root \(workRoot) with mode 0711: \(String(cString: strerror(errno)))")
         }
         let id = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let paths = Paths(root: workRoot + "/job-" + id)
-        for path in [paths.root, paths.home, paths.tmp, paths.denoDir, paths.work] where mkdir(path, 0o700) != 0 {
+        guard mkdir(paths.root, 0o711) == 0, chmod(paths.root, 0o711) == 0, mkdir(paths.mountPoint, 0o700) == 0,
+            chown(paths.mountPoint, uid, gid) == 0
+        else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: paths.root)
-            throw .workDirectory("cannot create \(path): \(reason)")
+            throw .workDirectory("cannot create \(paths.root): \(reason)")
         }
-        return JobDirectory(paths: paths)
+        return JobDirectory(paths: paths, id: id)
     }
 
-    /// Removes the directory and everything the job left in it.
+    /// Removes the directory.
     public func remove() {
         try? FileManager.default.removeItem(atPath: paths.root)
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Jail
 import SkillManifest
 
 /// The operator's policy files (`policies/`), loaded once at start.
@@ -14,18 +15,22 @@ public struct PolicySet: Sendable {
     public var limits: SandboxLimits
     /// Address ranges no job may reach (`egress.json`).
     public var refusedRanges: [IPRange]
+    /// The seccomp filter for this machine's architecture (`seccomp/<arch>.json`).
+    public var seccomp: SeccompPolicy
     /// The combined hash of every file in the policy directory.
     public let sha256: String
 
     /// Builds a policy from values (tests, embedded defaults); `sha256` names where it came from.
-    public init(manifest: ManifestConfiguration, limits: SandboxLimits, refusedRanges: [IPRange], sha256: String) {
+    public init(manifest: ManifestConfiguration, limits: SandboxLimits, refusedRanges: [IPRange], seccomp: SeccompPolicy, sha256: String) {
         self.manifest = manifest
         self.limits = limits
         self.refusedRanges = refusedRanges
+        self.seccomp = seccomp
         self.sha256 = sha256
     }
 
-    /// Loads `limits.json` and `egress.json` from `directory` and hashes every file in it.
+    /// Loads `limits.json`, `egress.json` and this architecture's seccomp profile from `directory`, and
+    /// hashes every file in it.
     /// - Throws: ``SandboxError`` naming the file and the field that is missing or wrong.
     public static func load(from directory: String) throws(SandboxError) -> PolicySet {
         let limitsFile: LimitsFile = try decode(LimitsFile.self, from: directory + "/limits.json")
@@ -37,6 +42,10 @@ public struct PolicySet: Sendable {
             }
             ranges.append(range)
         }
+        if let problem = limitsFile.sandbox.problems().first {
+            throw .policy("\(directory)/limits.json: sandbox.\(problem)")
+        }
+        let seccomp = try SeccompProfile.load(from: "\(directory)/seccomp/\(SeccompProfile.currentArchitecture).json")
         let manifest = limitsFile.manifest
         guard manifest.defaultTimeoutSeconds >= 1, manifest.defaultTimeoutSeconds <= manifest.maxTimeoutSeconds else {
             throw .policy("\(directory)/limits.json: manifest.default_timeout_seconds must be between 1 and max_timeout_seconds")
@@ -46,7 +55,7 @@ public struct PolicySet: Sendable {
                 maxSourceBytes: manifest.maxSourceBytes, defaultTimeoutSeconds: manifest.defaultTimeoutSeconds,
                 maxTimeoutSeconds: manifest.maxTimeoutSeconds, maxSecrets: manifest.maxSecrets,
                 maxHosts: manifest.maxHosts, maxDescriptionLength: manifest.maxDescriptionLength),
-            limits: limitsFile.sandbox, refusedRanges: ranges, sha256: try hash(directory: directory))
+            limits: limitsFile.sandbox, refusedRanges: ranges, seccomp: seccomp, sha256: try hash(directory: directory))
     }
 
     /// The combined hash described on ``PolicySet``.

@@ -11,6 +11,20 @@ public struct RunResult: Sendable, Codable, Hashable {
         public var env: [String]
     }
 
+    /// The isolation a job ran under, so a reader knows which layers held it.
+    public struct Isolation: Sendable, Codable, Hashable {
+        /// Whether the job had a user namespace.
+        public var userNamespace: Bool
+        /// `v1`, `v2`, or `none` (only when the operator explicitly allowed running without cgroups).
+        public var cgroups: String
+        /// `none` (an empty network namespace) or `host`.
+        public var network: String
+        /// Whether the seccomp filter was loaded.
+        public var seccomp: Bool
+
+        enum CodingKeys: String, CodingKey { case userNamespace = "user_namespace", cgroups, network, seccomp }
+    }
+
     public var success: Bool
     /// `completed` when the outcome is `ok`, otherwise `failed`.
     public var status: String
@@ -39,12 +53,19 @@ public struct RunResult: Sendable, Codable, Hashable {
     public var warnings: [String]
     /// Why the sandbox failed, for `sandbox_error`.
     public var error: String?
+    /// Peak memory of the job's cgroup, in bytes (`nil` without cgroups).
+    public var memPeakBytes: UInt64?
+    /// CPU time in user and kernel mode, in milliseconds (`nil` without cgroups).
+    public var cpuUserMs: UInt64?
+    public var cpuSysMs: UInt64?
+    public var sandbox: Isolation
 
     enum CodingKeys: String, CodingKey {
         case success, status, outcome, exitCode, signal, stdout, stderr
         case stdoutTruncated = "stdout_truncated", stderrTruncated = "stderr_truncated", duration, skill
         case codeSHA256 = "code_sha256", granted, timeoutSeconds = "timeout_seconds", denoVersion = "deno_version"
         case policySHA256 = "policy_sha256", warnings, error
+        case memPeakBytes = "mem_peak_bytes", cpuUserMs = "cpu_user_ms", cpuSysMs = "cpu_sys_ms", sandbox
     }
 
     /// Encodes optionals as explicit `null`, so every field is always present.
@@ -68,5 +89,9 @@ public struct RunResult: Sendable, Codable, Hashable {
         try c.encode(policySHA256, forKey: .policySHA256)
         try c.encode(warnings, forKey: .warnings)
         try c.encode(error, forKey: .error)
+        try c.encode(memPeakBytes, forKey: .memPeakBytes)
+        try c.encode(cpuUserMs, forKey: .cpuUserMs)
+        try c.encode(cpuSysMs, forKey: .cpuSysMs)
+        try c.encode(sandbox, forKey: .sandbox)
     }
 }

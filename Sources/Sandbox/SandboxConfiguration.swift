@@ -1,13 +1,32 @@
 /// Where the sandbox's programs are and which policy it enforces. Built once at start, passed down.
 public struct SandboxConfiguration: Sendable {
+    /// Whether jobs get a user namespace.
+    public enum UserNamespaceMode: String, Sendable {
+        /// When the kernel allows one (probed at start; the choice is reported in every result).
+        case automatic
+        /// Always; refuse to start where the kernel does not allow one.
+        case required
+        /// Never (the jail then relies on real root for setup and drops to the job's uid).
+        case unsafeDisabled = "unsafe-disabled"
+    }
+
     /// Absolute path of the Deno binary.
     public var denoPath: String
     /// Absolute path of the `oauth3-jail` binary.
     public var jailPath: String
-    /// Directory under which each job gets a private directory (HOME, /tmp, DENO_DIR), removed afterwards.
+    /// Directory under which each job gets a private directory (its root's mount point and the jail's
+    /// report), removed afterwards.
     public var workRoot: String
-    /// The policy files in force: limits, refused network ranges, and their hash.
+    /// The policy files in force: limits, refused network ranges, seccomp, and their hash.
     public var policy: PolicySet
+    public var userNamespace = UserNamespaceMode.automatic
+    /// Where job cgroups go; `nil` finds the daemon's own.
+    public var cgroupHierarchy: CgroupHierarchy?
+    /// Runs jobs without cgroups (no memory, pids or cpu limits) where they cannot be created.
+    public var unsafeAllowMissingCgroups = false
+    /// Gives Deno `--allow-all` instead of the manifest's permissions: the escape tests' "layers-only"
+    /// mode, which proves the OS layers hold by themselves. Never for real jobs.
+    public var unsafeOpenDenoPermissions = false
 
     public init(denoPath: String, jailPath: String, workRoot: String, policy: PolicySet) {
         self.denoPath = denoPath

@@ -2,7 +2,7 @@
 /// ``RunResult`` with an ``Outcome``).
 public struct SandboxError: Error, Sendable, Hashable, CustomStringConvertible {
     private enum Code: Hashable, Sendable {
-        case policy, workDirectory, spawn, denoVersion, missingSecret
+        case policy, workDirectory, spawn, denoVersion, missingSecret, cgroup, isolation
     }
 
     private let code: Code
@@ -32,6 +32,14 @@ public struct SandboxError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Deno's version could not be read.
     public static func denoVersion(_ message: String, file: String = #fileID, line: Int = #line) -> Self {
         .init(.denoVersion, message, file: file, line: line)
+    }
+    /// A cgroup could not be created, configured or delegated.
+    public static func cgroup(_ message: String, file: String = #fileID, line: Int = #line) -> Self {
+        .init(.cgroup, message, file: file, line: line)
+    }
+    /// An isolation layer the configuration requires is not available on this machine.
+    public static func isolation(_ message: String, file: String = #fileID, line: Int = #line) -> Self {
+        .init(.isolation, message, file: file, line: line)
     }
     /// A secret the skill declares has no value.
     public static func missingSecret(_ message: String, file: String = #fileID, line: Int = #line) -> Self {

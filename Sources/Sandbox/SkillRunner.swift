@@ -2,54 +2,94 @@ import Crypto
 import Jail
 import SkillManifest
 
-/// Runs skills: one private directory, one jail, one Deno process per job; a classified, redacted result.
+/// Runs skills: one private root, one cgroup, one jail, one Deno process per job; a classified,
+/// redacted result.
 public struct SkillRunner: Sendable {
     public let configuration: SandboxConfiguration
-    /// The version of ``SandboxConfiguration/denoPath``, read once.
-    public let denoVersion: String
+    /// What the machine offers, found once at start.
+    public let host: SandboxHost
 
-    /// Prepares a runner, reading Deno's version once.
+    /// Prepares a runner: inspects the machine once (Deno, namespaces, cgroups).
+    /// - Throws: ``SandboxError`` when a required isolation layer is missing.
     public init(configuration: SandboxConfiguration) async throws(SandboxError) {
         self.configuration = configuration
-        self.denoVersion = try await DenoVersion.read(denoPath: configuration.denoPath)
+        self.host = try await SandboxHost.inspect(configuration)
     }
 
-    /// A runner for a Deno whose version is already known.
-    init(configuration: SandboxConfiguration, denoVersion: String) {
+    /// A runner for a machine already inspected.
+    init(configuration: SandboxConfiguration, host: SandboxHost) {
         self.configuration = configuration
-        self.denoVersion = denoVersion
+        self.host = host
     }
+
+    /// Deno's version.
+    public var denoVersion: String { host.denoVersion }
 
     /// The wall-clock limit for `job`: its override or its header's, never above the policy maximum.
     public func timeoutSeconds(for job: SkillJob) -> Int {
         min(job.timeoutSeconds ?? job.manifest.timeoutSeconds, configuration.policy.manifest.maxTimeoutSeconds)
     }
 
-    /// The Deno command and the jail configuration for `job` in `directory`, without running anything.
-    public func plan(_ job: SkillJob, in directory: JobDirectory.Paths) -> (deno: DenoCommand, jail: JailConfiguration) {
+    /// The Deno command and the jail configuration for `job`, without running anything.
+    public func plan(_ job: SkillJob, in directory: JobDirectory.Paths, cgroups: [String] = []) -> (deno: DenoCommand, jail: JailConfiguration) {
+        let policy = configuration.policy
+        let limits = policy.limits
         let deno = DenoCommand(
-            manifest: job.manifest, secrets: job.secrets, limits: configuration.policy.limits,
-            refusedRanges: configuration.policy.refusedRanges, directory: directory)
-        let jail = JailConfiguration(
-            program: configuration.denoPath, arguments: deno.arguments, keepEnvironment: deno.environment.map(\.name),
-            workingDirectory: directory.work, reportPath: directory.jailReport)
+            manifest: job.manifest, secrets: job.secrets, limits: limits, refusedRanges: policy.refusedRanges,
+            unsafeOpenPermissions: configuration.unsafeOpenDenoPermissions)
+        let sharesNetwork = !job.manifest.network.isEmpty
+
+        var jail = JailConfiguration(
+            program: JailLayout.deno, arguments: deno.arguments, keepEnvironment: deno.environment.map(\.name),
+            workingDirectory: JailLayout.home, reportPath: directory.jailReport)
+        jail.uid = limits.uid
+        jail.gid = limits.gid
+        var binds = [FilesystemPlan.Bind(source: configuration.denoPath, target: JailLayout.deno)]
+        binds += host.denoLibraries.map { FilesystemPlan.Bind(source: $0, target: $0) }
+        if sharesNetwork {
+            binds += JailLayout.resolverFiles.filter(fileExists).map { FilesystemPlan.Bind(source: $0, target: $0) }
+        }
+        let tmpfsBytes = UInt64(limits.tmpfsMiB) << 20
+        jail.filesystem = FilesystemPlan(
+            stagingDirectory: directory.mountPoint, readOnlyFiles: binds,
+            tmpfs: [JailLayout.home, JailLayout.tmp, JailLayout.denoDir].map { .init(target: $0, sizeBytes: tmpfsBytes) })
+        jail.cgroups = cgroups
+        let cpu = UInt64(limits.cpuSeconds)
+        jail.resourceLimits = [
+            .init(.nofile, soft: UInt64(limits.openFiles), hard: UInt64(limits.openFiles)),
+            .init(.fsize, soft: UInt64(limits.fileSizeMiB) << 20, hard: UInt64(limits.fileSizeMiB) << 20),
+            .init(.core, soft: 0, hard: 0),
+            .init(.cpu, soft: cpu, hard: cpu + 1),  // SIGXCPU at the soft limit, SIGKILL a second later
+        ]
+        jail.seccomp = policy.seccomp
+        // Until the egress proxy exists, a job that declares hosts shares the host's network namespace;
+        // Deno's --allow-net/--deny-net and the seccomp socket rules are then its network boundary.
+        jail.unsafeShareHostNetwork = sharesNetwork
+        jail.unsafeNoUserNamespace = !host.userNamespace
         return (deno, jail)
     }
 
     /// Runs `job` to completion. Every run ends in a result; only failing to start the sandbox throws.
     public func run(_ job: SkillJob) async throws(SandboxError) -> RunResult {
-        let directory = try JobDirectory.create(under: configuration.workRoot)
-        defer { directory.remove() }
-        let (deno, jail) = plan(job, in: directory.paths)
-        let timeout = timeoutSeconds(for: job)
         let limits = configuration.policy.limits
+        let directory = try JobDirectory.create(under: configuration.workRoot, owner: limits.uid, group: limits.gid)
+        defer { directory.remove() }
+        let cgroup = try host.cgroups.map { hierarchy throws(SandboxError) in
+            try JobCgroup.create(
+                in: hierarchy, id: directory.id, memoryBytes: UInt64(limits.memoryMiB) << 20, pidsMax: limits.pidsMax,
+                cpuCores: limits.cpuCores)
+        }
+        defer { cgroup?.destroy() }
+        let (deno, jail) = plan(job, in: directory.paths, cgroups: cgroup?.directories ?? [])
+        let timeout = timeoutSeconds(for: job)
 
         let observation = try await ProcessSupervisor.run(
             executable: configuration.jailPath, arguments: jail.encoded(), environment: deno.environment,
             input: job.source, stdoutCap: limits.stdoutMaxBytes, stderrCap: limits.stderrMaxBytes,
             timeout: .seconds(timeout))
+        let usage = cgroup?.usage()
         let jailFailure = directory.jailFailureReport()
-        let outcome = OutcomeClassifier.classify(observation, jailFailure: jailFailure)
+        let outcome = OutcomeClassifier.classify(observation, usage: usage, jailFailure: jailFailure)
 
         let redactor = Redactor(secrets: job.secrets)
         let stdout = redactor.redact(observation.stdout.bytes, truncated: observation.stdout.overflowed)
@@ -58,7 +98,7 @@ public struct SkillRunner: Sendable {
         var signal: String?
         switch observation.termination {
         case .exited(let code): exitCode = code
-        case .signaled(let number): signal = signalName(number)
+        case .signaled(let number): signal = Signal.name(number)
         }
         let (seconds, attoseconds) = observation.duration.components
         return RunResult(
@@ -70,6 +110,16 @@ public struct SkillRunner: Sendable {
             skill: job.manifest.skill, codeSHA256: SHA256.hash(data: job.source).hex,
             granted: .init(net: job.manifest.network.map(\.description), env: deno.secretNames),
             timeoutSeconds: timeout, denoVersion: denoVersion, policySHA256: configuration.policy.sha256,
-            warnings: job.warnings, error: jailFailure.map { JailFailure(reportLine: $0)?.description ?? $0 })
+            warnings: job.warnings, error: jailFailure.map { JailFailure(reportLine: $0)?.description ?? $0 },
+            memPeakBytes: usage?.memoryPeakBytes, cpuUserMs: usage?.cpuUserMicroseconds.map { $0 / 1000 },
+            cpuSysMs: usage?.cpuSystemMicroseconds.map { $0 / 1000 },
+            sandbox: .init(
+                userNamespace: !jail.unsafeNoUserNamespace, cgroups: host.cgroups?.version.rawValue ?? "none",
+                network: jail.unsafeShareHostNetwork ? "host" : "none", seccomp: !jail.unsafeNoSeccomp))
     }
+}
+
+private func fileExists(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0
 }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import Sandbox
+
+extension SandboxConfiguration.UserNamespaceMode: ExpressibleByArgument {}
 
 /// Where the programs and policy files are, found once at start.
 ///
@@ -20,6 +23,10 @@ struct Installation {
         var policies: String?
         @Option(help: "Where per-job directories are made (default: $OAUTH3_WORK_DIR, then $TMPDIR/oauth3-enclave-UID).")
         var workDir: String?
+        @Option(help: "User namespaces for jobs: automatic (when the kernel allows), required, or unsafe-disabled.")
+        var userNamespace: SandboxConfiguration.UserNamespaceMode = .automatic
+        @Flag(help: "Run jobs without cgroups (no memory, pids or cpu limits) where they cannot be created.")
+        var unsafeAllowMissingCgroups = false
     }
 
     static func locate(_ options: Options) throws -> Installation {
@@ -44,6 +51,15 @@ struct Installation {
             candidates: [checkout?.appendingPathComponent("policies").path, "/usr/share/oauth3-enclave/policies"].compactMap { $0 },
             hint: "pass --policies DIR", isDirectory: true)
         return Installation(denoPath: deno, jailPath: jail, policyDirectory: policies)
+    }
+
+    /// The sandbox configuration these options describe.
+    func sandboxConfiguration(_ options: Options, policy: PolicySet) -> SandboxConfiguration {
+        var configuration = SandboxConfiguration(
+            denoPath: denoPath, jailPath: jailPath, workRoot: Self.workRoot(options), policy: policy)
+        configuration.userNamespace = options.userNamespace
+        configuration.unsafeAllowMissingCgroups = options.unsafeAllowMissingCgroups
+        return configuration
     }
 
     static func workRoot(_ options: Options) -> String {

@@ -2,10 +2,14 @@ import Jail
 
 // oauth3-jail: contains one program (Deno) and executes it. Started by the daemon, one per job;
 // see `JailConfiguration+Arguments.swift` for the command line and `Contain.swift` for the sequence.
-// Stays single-threaded: nothing here may start a thread before exec.
+// `oauth3-jail --probe [--unsafe-no-user-namespace]` only checks that the namespaces can be created.
+// Stays single-threaded: nothing here may start a thread, because the jail forks.
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--probe" {
+    Contain.probe(userNamespace: !arguments.contains("--unsafe-no-user-namespace"))
+}
 do {
-    let configuration = try JailConfiguration(arguments: Array(CommandLine.arguments.dropFirst()))
-    Contain.enter(configuration)
+    Contain.enter(try JailConfiguration(arguments: arguments))
 } catch {
     _ = "\(error)\n".withCString { write(2, $0, strlen($0)) }
     _exit(JailFailure.exitCode)

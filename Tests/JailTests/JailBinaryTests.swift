@@ -1,86 +1,159 @@
 import Foundation
 import Jail
+import TestSupport
 import Testing
 
-/// Runs a command line through /bin/sh and returns (exit status, stdout, stderr).
-func shell(_ script: String, environment: [String: String] = ["PATH": "/usr/bin:/bin"]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", script]
-    process.environment = environment
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-}
+/// Both ways the jail can run: with a user namespace, and without (for kernels that refuse one).
+let userNamespaceModes = [true, false]
 
-/// The `oauth3-jail` built next to this test bundle.
-let jail = URL(fileURLWithPath: try! FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-    .deletingLastPathComponent().appendingPathComponent("oauth3-jail").path
-
-@Suite("oauth3-jail, the real binary")
+@Suite("oauth3-jail, the real binary", .serialized)
 struct JailBinaryTests {
-    @Test("The program runs with no_new_privs, in its own session, with only the named variables")
-    func containsTheProgram() throws {
-        let run = try shell(
-            "\(jail) --keep-env KEEP_ME -- /bin/sh -c 'grep NoNewPrivs /proc/self/status; echo sid=$(cut -d\" \" -f6 /proc/$$/stat) pid=$$; env | sort'",
-            environment: ["PATH": "/usr/bin:/bin", "KEEP_ME": "yes", "LD_PRELOAD": "/nonexistent.so", "DROP_ME": "no"])
+    @Test("The program runs unprivileged: uid/gid 65534, no groups, no capabilities, no_new_privs, seccomp filter", arguments: userNamespaceModes)
+    func identityAndPrivileges(userNamespace: Bool) async throws {
+        let run = try await JailHarness(arguments: ["read", "/proc/self/status"], userNamespace: userNamespace).run()
         #expect(run.status == 0, "\(run.err)")
-        let lines = run.out.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("NoNewPrivs:") && $0.hasSuffix("1") })
-        let ids = lines.first { $0.hasPrefix("sid=") }?.split(separator: " ").map { $0.split(separator: "=")[1] }
-        #expect(ids?.count == 2 && ids?[0] == ids?[1], "the program must lead its own session: \(lines)")
-        let environment = lines.filter { $0.contains("=") && !$0.hasPrefix("sid=") }
-        // sh adds PWD, SHLVL and _ itself; nothing else from outside may be there.
-        #expect(environment.filter { !$0.hasPrefix("PWD=") && !$0.hasPrefix("SHLVL=") && !$0.hasPrefix("_=") } == ["KEEP_ME=yes"])
+        let fields = Dictionary(
+            run.out.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: ":", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces)) : nil
+            }, uniquingKeysWith: { first, _ in first })
+        #expect(fields["Uid"] == "65534\t65534\t65534\t65534")
+        #expect(fields["Gid"] == "65534\t65534\t65534\t65534")
+        #expect(fields["Groups"] == "")
+        for set in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] { #expect(fields[set] == "0000000000000000", "\(set)") }
+        #expect(fields["NoNewPrivs"] == "1")
+        #expect(fields["Seccomp"] == "2")
+    }
+
+    @Test("Only the variables the daemon names reach the program", arguments: userNamespaceModes)
+    func cleanEnvironment(userNamespace: Bool) async throws {
+        let run = try await JailHarness(arguments: ["read", "/proc/self/environ"], userNamespace: userNamespace)
+            .run(environment: ["KEEP_ME": "kept", "DROP_ME": "dropped", "LD_PRELOAD": "/x.so", "PATH": "/usr/bin"])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.split(separator: "\n").dropFirst().filter { !$0.isEmpty } == ["KEEP_ME=kept"])
     }
 
     @Test("Descriptors the jail inherits are closed before the program starts")
-    func closesInheritedDescriptors() throws {
-        // Control: without the jail, fd 7 opened by the shell is inherited by ls.
-        let bare = try shell("exec 7</etc/hostname; exec /bin/ls /proc/self/fd")
-        #expect(bare.out.split(separator: "\n").contains("7"))
-        let jailed = try shell("exec 7</etc/hostname; \(jail) -- /bin/ls /proc/self/fd")
-        #expect(jailed.status == 0, "\(jailed.err)")
-        let descriptors = Set(jailed.out.split(separator: "\n").map(String.init))
-        #expect(!descriptors.contains("7"))
-        #expect(descriptors.isSubset(of: ["0", "1", "2", "3"]), "\(descriptors)")  // 3: ls's own directory handle
+    func closesInheritedDescriptors() async throws {
+        let harness = try await JailHarness(arguments: ["fds"])
+        let command = "exec 7</etc/hostname; exec 9</etc/hostname; " + ([Fixture.jail] + harness.configuration.encoded()).map { "'\($0)'" }.joined(separator: " ")
+        let run = try Fixture.execute("/bin/sh", ["-c", command])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out == "ok 3\n")  // stdin, stdout, stderr
     }
 
-    @Test("A failure is written to the report file and exits with the reserved code")
-    func reportsFailure() throws {
-        let report = FileManager.default.temporaryDirectory.appendingPathComponent("jail-report-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: report) }
-        let run = try shell("\(jail) --report \(report) -- /nonexistent/deno run -")
+    @Test(
+        "Nothing of the host is visible; the root is read-only; only the tmpfs is writable",
+        arguments: [
+            ("open", "/etc/passwd", "errno 2 ENOENT"), ("open", "/sys/kernel", "errno 2 ENOENT"),
+            ("open", "/dev/tdx_guest", "errno 2 ENOENT"), ("open", "/var/run/dstack.sock", "errno 2 ENOENT"),
+            ("open", "/var/run/tappd.sock", "errno 2 ENOENT"), ("open", "/root", "errno 2 ENOENT"),
+            ("open", Fixture.repository.path + "/Package.swift", "errno 2 ENOENT"), ("open", "/dev/null", "ok 3"),
+            ("write", "/escape", "errno 30 EROFS"), ("write", "/dev/escape", "errno 30 EROFS"),
+            ("write", "/tmp/mine", "ok 3"), ("read", "/proc/1/environ", "errno 13 EACCES"),
+        ] as [(String, String, String)])
+    func minimalRoot(test: String, path: String, expected: String) async throws {
+        let run = try await JailHarness(arguments: [test, path]).run()
+        #expect(run.out.hasPrefix(expected), "\(test) \(path): \(run.out) \(run.err)")
+    }
+
+    @Test("A fresh pid namespace: only init (1) and the program (2) exist; init cannot be traced")
+    func pidNamespace() async throws {
+        let run = try await JailHarness(arguments: ["pids"]).run()
+        #expect(run.out == "ok 1 2\n", "\(run.out)")
+        let ptraceInit = try await JailHarness(arguments: ["ptrace", "1"]).run()
+        #expect(ptraceInit.signaled && ptraceInit.status == SIGSYS)
+    }
+
+    @Test(
+        "System calls on the kill list end the program with SIGSYS",
+        arguments: ["ptrace", "unshare", "mount", "chroot", "setuid", "keyctl", "bpf", "userfaultfd", "memfd", "perf", "io_uring"])
+    func killList(test: String) async throws {
+        let run = try await JailHarness(arguments: [test, "1"]).run()
+        #expect(run.signaled && run.status == SIGSYS, "\(test): status \(run.status) \(run.out) \(run.err)")
+        #expect(run.out.isEmpty)
+    }
+
+    @Test(
+        "Refused calls fail with the profile's errno, and the program goes on",
+        arguments: [
+            ("socket-unix", "/tmp/x.sock", "errno 13 EACCES"), ("socket-vsock", "", "errno 38 ENOSYS"),
+            ("socket-raw", "", "errno 38 ENOSYS"), ("socket-packet", "", "errno 38 ENOSYS"),
+            ("socket-netlink", "", "errno 38 ENOSYS"), ("tiocsti", "", "errno 1 EPERM"), ("tiocsti-high", "", "errno 1 EPERM"),
+            ("fork", "", "errno 1 EPERM"), ("socket-inet", "", "ok"),
+        ] as [(String, String, String)])
+    func refusedCalls(test: String, argument: String, expected: String) async throws {
+        let run = try await JailHarness(arguments: [test, argument]).run()
+        #expect(!run.signaled)
+        #expect(run.out.hasPrefix(expected), "\(test): \(run.out) \(run.err)")
+    }
+
+    @Test("An empty network namespace: a listener on the host's loopback is unreachable")
+    func networkNamespace() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(listener, 1)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let port = String(UInt16(bigEndian: address.sin_port))
+        let isolated = try await JailHarness(arguments: ["connect-tcp", "127.0.0.1", port]).run()
+        #expect(isolated.out.hasPrefix("errno 101 ENETUNREACH"), "\(isolated.out)")
+        // Control: sharing the host's network (loudly), the same call reaches the listener.
+        var shared = try await JailHarness(arguments: ["connect-tcp", "127.0.0.1", port])
+        shared.configuration.unsafeShareHostNetwork = true
+        #expect(try shared.run().out.hasPrefix("ok"))
+    }
+
+    @Test("A setuid-root binary inside the jail runs without privilege", arguments: userNamespaceModes)
+    func setuidBinary(userNamespace: Bool) async throws {
+        let copy = Fixture.workRoot() + "/suid-probe"
+        try FileManager.default.copyItem(atPath: Fixture.probe, toPath: copy)
+        chown(copy, 0, 0)
+        chmod(copy, 0o4755)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let harness = try await JailHarness(
+            arguments: ["exec", "/usr/bin/suid-probe"], userNamespace: userNamespace,
+            extraBinds: [.init(source: copy, target: "/usr/bin/suid-probe")])
+        let run = try harness.run()
+        #expect(run.out.hasPrefix("ok uid=65534 euid=65534 gid=65534 egid=65534"), "\(run.out) \(run.err)")
+    }
+
+    @Test("The program's exit code and signal come back as the jail's own")
+    func relaysEnding() async throws {
+        let unknown = try await JailHarness(arguments: ["no-such-test"]).run()
+        #expect(unknown.status == 2 && !unknown.signaled)
+        let killed = try await JailHarness(arguments: ["bpf"]).run()
+        #expect(killed.signaled && killed.status == SIGSYS)
+    }
+
+    @Test("A failure is written to the report file, names its stage, and exits with the reserved code")
+    func reportsFailure() async throws {
+        var harness = try await JailHarness(arguments: ["ids"])
+        harness.configuration.filesystem.readOnlyFiles.append(.init(source: "/nonexistent/file", target: "/x"))
+        let run = try harness.runKeepingReport()
         #expect(run.status == JailFailure.exitCode)
-        let line = try String(contentsOfFile: report, encoding: .utf8).trimmingCharacters(in: .newlines)
-        let failure = try #require(JailFailure(reportLine: line))
-        #expect(failure.stage == .exec)
+        let failure = try #require(run.report.flatMap { JailFailure(reportLine: $0.trimmingCharacters(in: .newlines)) })
+        #expect(failure.stage == .mount)
         #expect(failure.errno == ENOENT)
-        #expect(run.err.contains("jail setup failed at exec"))
-    }
-
-    @Test("A bad working directory fails at chdir, before anything runs")
-    func chdirFailure() throws {
-        let run = try shell("\(jail) --chdir /nonexistent -- /bin/echo ran")
-        #expect(run.status == JailFailure.exitCode)
-        #expect(!run.out.contains("ran"))
-        #expect(run.err.contains("chdir"))
+        #expect(run.err.contains("jail setup failed at mount"))
     }
 
     @Test("Usage errors name the argument", arguments: [
-        ("--bogus -- /bin/true", "unknown argument '--bogus'"),
-        ("--keep-env", "--keep-env needs a value"),
-        ("--keep-env A=B -- /bin/true", "takes a variable name"),
-        ("-- bin/true", "absolute path"),
-        ("--chdir /tmp", "missing '-- PROGRAM"),
-    ])
-    func usageErrors(arguments: String, message: String) throws {
-        let run = try shell("\(jail) \(arguments)")
+        (["--bogus", "--", "/bin/true"], "unknown argument '--bogus'"),
+        (["--keep-env"], "--keep-env needs a value"),
+        (["--root", "/tmp", "--keep-env", "A=B", "--", "/bin/true"], "takes a variable name"),
+        (["--root", "/tmp", "--", "bin/true"], "absolute path"),
+        (["--", "/bin/true"], "missing --root"),
+        (["--root", "/tmp", "--rlimit", "as", "1", "1", "--", "/bin/true"], "unknown resource 'as'"),
+        (["--root", "/tmp", "--seccomp", "allow", "--", "/bin/true"], "--seccomp: 'allow'"),
+        (["--root", "relative", "--", "/bin/true"], "absolute path"),
+    ] as [([String], String)])
+    func usageErrors(arguments: [String], message: String) throws {
+        let run = try Fixture.execute(Fixture.jail, arguments)
         #expect(run.status == JailFailure.exitCode)
         #expect(run.err.contains(message), "\(run.err)")
     }
@@ -88,12 +161,42 @@ struct JailBinaryTests {
 
 @Suite("Jail configuration encoding")
 struct JailConfigurationTests {
-    @Test("Encoding and decoding the command line round-trips, arguments after -- untouched")
+    @Test("Encoding and decoding the command line round-trips every field, arguments after -- untouched")
     func roundTrip() throws {
-        let configuration = JailConfiguration(
-            program: "/opt/deno", arguments: ["run", "--keep-env", "--", "-"], keepEnvironment: ["HOME", "GH_TOKEN"],
-            workingDirectory: "/tmp/job x/work", reportPath: "/tmp/job x/report")
+        var configuration = JailConfiguration(
+            program: "/usr/bin/deno", arguments: ["run", "--keep-env", "--", "-"], keepEnvironment: ["HOME", "GH_TOKEN"],
+            workingDirectory: "/home", reportPath: "/tmp/job x/report")
+        configuration.uid = 1000
+        configuration.gid = 1001
+        configuration.filesystem = FilesystemPlan(
+            stagingDirectory: "/tmp/job x/root", readOnlyFiles: [.init(source: "/opt/deno", target: "/usr/bin/deno")],
+            tmpfs: [.init(target: "/home", sizeBytes: 1 << 20)])
+        configuration.cgroups = ["/sys/fs/cgroup/job-1"]
+        configuration.resourceLimits = [.init(.nofile, soft: 10, hard: 20), .init(.cpu, soft: 1, hard: 2)]
+        configuration.seccomp = try PolicySetLoader.seccomp()
+        configuration.hostname = "job"
+        configuration.unsafeShareHostNetwork = true
+        configuration.unsafeNoUserNamespace = true
+        configuration.unsafeNoSeccomp = true
         #expect(try JailConfiguration(arguments: configuration.encoded()) == configuration)
+    }
+
+    @Test("The mount plan creates parents before children and every mount point before its mount")
+    func mountPlan() {
+        let plan = FilesystemPlan(
+            stagingDirectory: "/s", readOnlyFiles: [.init(source: "/h/deno", target: "/usr/bin/deno"), .init(source: "/lib/libc.so", target: "/lib/libc.so")],
+            tmpfs: [.init(target: "/home", sizeBytes: 5)])
+        #expect(plan.steps == [
+            .directory("usr"), .directory("usr/bin"), .emptyFile("usr/bin/deno"), .bindReadOnly(source: "/h/deno", target: "usr/bin/deno"),
+            .directory("lib"), .emptyFile("lib/libc.so"), .bindReadOnly(source: "/lib/libc.so", target: "lib/libc.so"),
+            .directory("dev"),
+            .emptyFile("dev/null"), .bindDevice(source: "/dev/null", target: "dev/null"),
+            .emptyFile("dev/zero"), .bindDevice(source: "/dev/zero", target: "dev/zero"),
+            .emptyFile("dev/random"), .bindDevice(source: "/dev/random", target: "dev/random"),
+            .emptyFile("dev/urandom"), .bindDevice(source: "/dev/urandom", target: "dev/urandom"),
+            .directory("proc"), .proc(target: "proc"),
+            .directory("home"), .tmpfs(target: "home", sizeBytes: 5),
+        ])
     }
 
     @Test("Report lines round-trip, and anything else is not a report")

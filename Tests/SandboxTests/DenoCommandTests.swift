@@ -1,30 +1,30 @@
 @testable import Sandbox
 import SkillManifest
+import TestSupport
 import Testing
 
 @Suite("Deno command line")
 struct DenoCommandTests {
-    let directory = JobDirectory.Paths(root: "/w/job-1")
     let ranges = ["10.0.0.0/8", "fc00::/7", "169.254.0.0/16"].compactMap(IPRange.init)
 
     @Test("No hosts, no secrets: every permission denied, script on stdin")
     func denyEverything() throws {
         let manifest = try SkillManifest.parse("// @skill a\n")
-        let command = DenoCommand(manifest: manifest, secrets: [:], limits: .init(heapMiB: 128), refusedRanges: ranges, directory: directory)
+        let command = DenoCommand(manifest: manifest, secrets: [:], limits: .init(heapMiB: 128), refusedRanges: ranges)
         #expect(command.arguments == [
             "run", "--no-prompt", "--no-config", "--no-lock", "--no-npm", "--no-remote", "--deny-import", "--deny-read",
             "--deny-write", "--deny-run", "--deny-ffi", "--deny-sys", "--deny-env", "--deny-net",
             "--v8-flags=--max-old-space-size=128", "-",
         ])
-        #expect(command.environment.map(\.name) == ["HOME", "TMPDIR", "DENO_DIR", "NO_COLOR", "DENO_NO_UPDATE_CHECK"])
-        #expect(command.environment[0].value == "/w/job-1/home" && command.environment[2].value == "/w/job-1/deno")
+        #expect(command.environment.map { $0.name } == ["HOME", "TMPDIR", "DENO_DIR", "NO_COLOR", "DENO_NO_UPDATE_CHECK"])
+        #expect(command.environment.map { $0.value } == ["/home", "/tmp", "/deno", "1", "1"])
     }
 
     @Test("Declared hosts with ports, private IPv4 ranges still denied; only granted secrets allowed and passed")
     func grants() throws {
         let manifest = try SkillManifest.parse("// @skill a\n// @network api.example.com\n// @network *.cdn.example.org:8443\n// @secrets A_KEY\n// @secrets B_KEY\n")
         let name = try SecretName.validate("A_KEY").get()
-        let command = DenoCommand(manifest: manifest, secrets: [name: "v"], limits: .init(), refusedRanges: ranges, directory: directory)
+        let command = DenoCommand(manifest: manifest, secrets: [name: "v"], limits: .init(), refusedRanges: ranges)
         #expect(command.arguments.contains("--allow-net=api.example.com:443,*.cdn.example.org:8443"))
         #expect(command.arguments.contains("--deny-net=localhost,10.0.0.0/8,169.254.0.0/16"))
         #expect(command.arguments.contains("--allow-env=A_KEY"))  // B_KEY has no value: not granted
@@ -81,16 +81,34 @@ struct OutcomeClassifierTests {
         return ProcessObservation(termination: termination, stdout: CappedBuffer(cap: 10), stderr: err, timedOut: timedOut, outputLimitHit: output, duration: .zero)
     }
 
+    func classify(_ observation: ProcessObservation, oomKills: UInt64 = 0, pidsHits: UInt64 = 0, jailFailure: String? = nil) -> Outcome {
+        let usage = JobCgroup.Usage(memoryPeakBytes: nil, oomKills: oomKills, pidsLimitHits: pidsHits, cpuUserMicroseconds: nil, cpuSystemMicroseconds: nil)
+        return OutcomeClassifier.classify(observation, usage: usage, jailFailure: jailFailure)
+    }
+
     @Test("The daemon's own observations come before the exit status")
     func precedence() {
-        #expect(OutcomeClassifier.classify(observation(.exited(0), timedOut: true), jailFailure: nil) == .timeout)
-        #expect(OutcomeClassifier.classify(observation(.exited(0), output: true), jailFailure: nil) == .outputLimit)
-        #expect(OutcomeClassifier.classify(observation(.exited(0)), jailFailure: "exec 2 x") == .sandboxError)
-        #expect(OutcomeClassifier.classify(observation(.signaled(9)), jailFailure: nil) == .killed)
-        #expect(OutcomeClassifier.classify(observation(.signaled(5), stderr: "# Fatal JavaScript out of memory: Reached heap limit"), jailFailure: nil) == .heapOOM)
-        #expect(OutcomeClassifier.classify(observation(.signaled(5)), jailFailure: nil) == .killed)
-        #expect(OutcomeClassifier.classify(observation(.exited(133), stderr: "Fatal JavaScript out of memory"), jailFailure: nil) == .exitNonzero)
-        #expect(OutcomeClassifier.classify(observation(.exited(0)), jailFailure: nil) == .ok)
+        #expect(classify(observation(.exited(0), timedOut: true)) == .timeout)
+        #expect(classify(observation(.exited(0), output: true)) == .outputLimit)
+        #expect(classify(observation(.exited(0)), jailFailure: "exec 2 x") == .sandboxError)
+        #expect(classify(observation(.signaled(9))) == .killed)
+        #expect(classify(observation(.signaled(5), stderr: "# Fatal JavaScript out of memory: Reached heap limit")) == .heapOOM)
+        #expect(classify(observation(.signaled(5))) == .killed)
+        #expect(classify(observation(.exited(133), stderr: "Fatal JavaScript out of memory")) == .exitNonzero)
+        #expect(classify(observation(.exited(0))) == .ok)
+        #expect(OutcomeClassifier.classify(observation(.exited(0)), usage: nil, jailFailure: nil) == .ok)
+    }
+
+    @Test("Kernel counters and limit signals name the limit, even when the script exits 0")
+    func kernelLimits() {
+        #expect(classify(observation(.signaled(9)), oomKills: 1) == .memoryLimit)
+        #expect(classify(observation(.exited(0)), oomKills: 1) == .memoryLimit)
+        #expect(classify(observation(.exited(0)), pidsHits: 3) == .pidsLimit)
+        #expect(classify(observation(.signaled(31))) == .seccompViolation)
+        #expect(classify(observation(.signaled(25))) == .fileSizeLimit)
+        #expect(classify(observation(.signaled(24))) == .cpuLimit)
+        #expect(classify(observation(.signaled(31)), pidsHits: 1) == .seccompViolation)
+        #expect(classify(observation(.exited(0), timedOut: true), oomKills: 1) == .timeout)
     }
 
     @Test("Output caps keep exactly the cap and flag the overflow once")

@@ -1,6 +1,7 @@
 import Foundation
 import Sandbox
 import SkillManifest
+import TestSupport
 import Testing
 
 @Suite("Policy files")

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 @testable import Sandbox
 import SkillManifest
+import TestSupport
 import Testing
 
 @Suite("Running skills in real Deno", .timeLimit(.minutes(2)))
@@ -166,9 +167,10 @@ struct RunnerTests {
         let healthy = try await Fixture.runner()
         var configuration = healthy.configuration
         configuration.denoPath = "/nonexistent/deno"
-        let broken = SkillRunner(configuration: configuration, denoVersion: healthy.denoVersion)
+        let broken = SkillRunner(configuration: configuration, host: healthy.host)
         let result = try await Fixture.run("// @skill x\nconsole.log(1)\n", runner: broken)
         #expect(result.outcome == .sandboxError)
-        #expect(result.error?.contains("jail setup failed at exec") == true, "\(result.error ?? "nil")")
+        #expect(result.exitCode == 253)
+        #expect(result.error?.contains("jail setup failed at mount: mount /nonexistent/deno") == true, "\(result.error ?? "nil")")
     }
 }

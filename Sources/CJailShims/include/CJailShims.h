@@ -15,4 +15,21 @@ int cjail_set_not_dumpable(void);
 /// Returns 0, or -1 with errno set (ENOSYS before Linux 5.11).
 int cjail_cloexec_from(unsigned int first);
 
+/// clone(flags | SIGCHLD) with fork semantics: returns the child's pid in the parent, 0 in the child,
+/// -1 with errno set. Only safe in a single-threaded process (the jail is one).
+int cjail_clone(unsigned long flags);
+/// pivot_root(new_root, put_old). Returns 0 or -1 with errno set.
+int cjail_pivot_root(const char *new_root, const char *put_old);
+/// prctl(PR_SET_KEEPCAPS, on): keep permitted capabilities across a uid change (user-namespace setup).
+int cjail_set_keep_caps(int on);
+/// Makes every capability in the permitted set effective again (after a uid change with keepcaps).
+int cjail_raise_effective_caps(void);
+
+/// The _GNU_SOURCE calls glibc hides from Swift's Glibc module.
+int cjail_setresuid(unsigned int uid);
+int cjail_setresgid(unsigned int gid);
+/// 1 when real, effective and saved uid and gid all equal `uid`/`gid`, else 0.
+int cjail_ids_are(unsigned int uid, unsigned int gid);
+int cjail_pipe_cloexec(int fds[2]);
+
 #endif

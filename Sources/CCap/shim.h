@@ -1,0 +1,2 @@
+// libcap for Swift.
+#include <sys/capability.h>

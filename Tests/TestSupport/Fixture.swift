@@ -1,0 +1,82 @@
+import Foundation
+import Jail
+import Sandbox
+import SkillManifest
+
+/// Paths of the real programs the tests run (Deno from `make setup`, the binaries built with the tests)
+/// and helpers to run skills through the real sandbox.
+public enum Fixture {
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    public static let buildDirectory = URL(fileURLWithPath: try! FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        .deletingLastPathComponent()
+    public static let deno = ProcessInfo.processInfo.environment["OAUTH3_DENO"]
+        ?? repository.appendingPathComponent(".tools/deno/bin/deno").path
+    public static let jail = buildDirectory.appendingPathComponent("oauth3-jail").path
+    public static let enclave = buildDirectory.appendingPathComponent("oauth3-enclave").path
+    public static let probe = buildDirectory.appendingPathComponent("jail-probe").path
+    public static let policies = repository.appendingPathComponent("policies").path
+
+    /// A fresh, empty work root for one test.
+    public static func workRoot() -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("oauth3-test-\(UUID().uuidString)").path
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A sandbox configuration over the repository's policies, with `adjust` applied.
+    public static func configuration(workRoot: String = workRoot(), adjust: (inout SandboxConfiguration) -> Void = { _ in }) throws -> SandboxConfiguration {
+        precondition(FileManager.default.isExecutableFile(atPath: deno), "Deno missing at \(deno): run `make setup`")
+        var configuration = SandboxConfiguration(
+            denoPath: deno, jailPath: jail, workRoot: workRoot, policy: try PolicySet.load(from: policies))
+        adjust(&configuration)
+        return configuration
+    }
+
+    /// A runner over the repository's policies, with `adjust` applied to its limits.
+    public static func runner(workRoot: String = workRoot(), adjust: (inout SandboxLimits) -> Void = { _ in }) async throws -> SkillRunner {
+        try await SkillRunner(configuration: configuration(workRoot: workRoot) { adjust(&$0.policy.limits) })
+    }
+
+    /// Parses `source` and runs it with `secrets`.
+    public static func run(
+        _ source: String, secrets: [String: String] = [:], timeout: Int? = nil, runner: SkillRunner? = nil
+    ) async throws -> RunResult {
+        let manifest = try SkillManifest.parse(source)
+        let grant = SecretGrant(manifest: manifest, provided: secrets)
+        let runner = if let runner { runner } else { try await Fixture.runner() }
+        return try await runner.run(
+            SkillJob(source: Array(source.utf8), manifest: manifest, secrets: grant.granted, timeoutSeconds: timeout, warnings: grant.warnings))
+    }
+
+    /// Pids of live processes whose environment contains `marker` (the tests put one in a secret).
+    public static func processes(withEnvironmentContaining marker: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+            return data.range(of: Data(marker.utf8)) != nil
+        }
+    }
+
+    /// Runs a program and returns (exit status, stdout, stderr); `terminationReason` tells signals apart.
+    public static func execute(
+        _ executable: String, _ arguments: [String], environment: [String: String] = ["PATH": "/usr/bin:/bin"], input: Data? = nil
+    ) throws -> (status: Int32, signaled: Bool, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(input) }
+        try stdin.fileHandleForWriting.close()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, process.terminationReason == .uncaughtSignal,
+                String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
