@@ -65,29 +65,6 @@ struct JailBinaryTests {
         #expect(ptraceInit.signaled && ptraceInit.status == SIGSYS)
     }
 
-    @Test(
-        "System calls on the kill list end the program with SIGSYS",
-        arguments: ["ptrace", "unshare", "mount", "chroot", "setuid", "keyctl", "bpf", "userfaultfd", "memfd", "perf", "io_uring"])
-    func killList(test: String) async throws {
-        let run = try await JailHarness(arguments: [test, "1"]).run()
-        #expect(run.signaled && run.status == SIGSYS, "\(test): status \(run.status) \(run.out) \(run.err)")
-        #expect(run.out.isEmpty)
-    }
-
-    @Test(
-        "Refused calls fail with the profile's errno, and the program goes on",
-        arguments: [
-            ("socket-unix", "/tmp/x.sock", "errno 13 EACCES"), ("socket-vsock", "", "errno 38 ENOSYS"),
-            ("socket-raw", "", "errno 38 ENOSYS"), ("socket-packet", "", "errno 38 ENOSYS"),
-            ("socket-netlink", "", "errno 38 ENOSYS"), ("tiocsti", "", "errno 1 EPERM"), ("tiocsti-high", "", "errno 1 EPERM"),
-            ("fork", "", "errno 1 EPERM"), ("socket-inet", "", "ok"),
-        ] as [(String, String, String)])
-    func refusedCalls(test: String, argument: String, expected: String) async throws {
-        let run = try await JailHarness(arguments: [test, argument]).run()
-        #expect(!run.signaled)
-        #expect(run.out.hasPrefix(expected), "\(test): \(run.out) \(run.err)")
-    }
-
     @Test("An empty network namespace: a listener on the host's loopback is unreachable")
     func networkNamespace() async throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
