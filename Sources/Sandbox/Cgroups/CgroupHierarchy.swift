@@ -19,9 +19,14 @@ public struct CgroupHierarchy: Sendable, Hashable {
     /// v2's parent directory.
     let unifiedParent: String?
 
-    /// Jobs' parent directories (v1: one per controller; v2: one).
+    /// Jobs' parent directories (v1: one per controller hierarchy, `cpu,cpuacct` counted once; v2: one).
     public var parentDirectories: [String] {
-        unifiedParent.map { [$0] } ?? Controller.allCases.compactMap { parents[$0] }
+        if let unifiedParent { return [unifiedParent] }
+        var directories: [String] = []
+        for directory in Controller.allCases.compactMap({ parents[$0] }) where !directories.contains(directory) {
+            directories.append(directory)
+        }
+        return directories
     }
 
     /// Reads `/proc/self/cgroup` and `/proc/self/mountinfo`.
