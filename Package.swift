@@ -55,6 +55,8 @@ let package = Package(
             dependencies: [
                 "SkillManifest", "Sandbox", "Jail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
         ),

@@ -4,6 +4,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/vfs.h>
 #include <signal.h>
 #include <linux/capability.h>
 
@@ -24,6 +27,26 @@ int cjail_cloexec_from(unsigned int first) {
 
 int cjail_clone(unsigned long flags) {
     return (int)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+}
+int cjail_clone_into_cgroup(unsigned long flags, int cgroup_fd) {
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+    struct {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+    } args;
+    memset(&args, 0, sizeof args);
+    args.flags = (uint64_t)flags | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroup_fd;
+    return (int)syscall(SYS_clone3, &args, sizeof args);
+}
+int cjail_is_cgroup2(int fd) {
+    struct statfs info;
+    return fstatfs(fd, &info) == 0 && info.f_type == 0x63677270;
 }
 int cjail_pivot_root(const char *new_root, const char *put_old) {
     return (int)syscall(SYS_pivot_root, new_root, put_old);

@@ -13,10 +13,10 @@ public enum Contain {
         let report = FailureReport(path: configuration.reportPath)
         do throws(JailFailure) {
             try Session.enter()
-            try Cgroup.join(configuration.cgroups)
+            let placement = try Cgroup.place(configuration.cgroups)
             try Identity.clearSupplementaryGroups()
             var channel = try StatusChannel()
-            let child = try Namespaces.clone(configuration)
+            let child = try Namespaces.clone(configuration, placement: placement)
             if child == 0 {
                 channel.becomeInside()
                 insideNamespaces(configuration, channel: channel, report: report)

@@ -18,9 +18,18 @@ enum Namespaces {
         return flags
     }
 
-    /// Clones into the new namespaces. Returns the child's pid in the parent and 0 in the child.
-    static func clone(_ configuration: JailConfiguration) throws(JailFailure) -> pid_t {
-        let pid = cjail_clone(flags(for: configuration))
+    /// Clones into the new namespaces (and, on cgroup v2, straight into the job's cgroup). Returns the
+    /// child's pid in the parent and 0 in the child.
+    static func clone(_ configuration: JailConfiguration, placement: Cgroup.Placement = .inherited) throws(JailFailure) -> pid_t {
+        let flags = flags(for: configuration)
+        if case .cloneInto(let cgroup) = placement {
+            let pid = cjail_clone_into_cgroup(flags, cgroup)
+            if pid >= 0 { return pid }
+            // Kernels before 5.7 have no CLONE_INTO_CGROUP: migrate the jail instead.
+            guard errno == ENOSYS || errno == E2BIG || errno == EINVAL else { throw failure(.clone, "clone3(namespaces, into cgroup)") }
+            try Cgroup.join(configuration.cgroups)
+        }
+        let pid = cjail_clone(flags)
         guard pid >= 0 else { throw failure(.clone, "clone(namespaces)") }
         return pid
     }

@@ -53,6 +53,8 @@ public struct DenoCommand: Sendable, Hashable {
         var environment: [(name: String, value: String)] = [
             ("HOME", JailLayout.home), ("TMPDIR", JailLayout.tmp), ("DENO_DIR", JailLayout.denoDir),
             ("NO_COLOR", "1"), ("DENO_NO_UPDATE_CHECK", "1"),
+            // Deno 2.9 otherwise copies its own 96 MB binary into DENO_DIR as a `node` shim on every start.
+            ("DENO_DISABLE_NODE_SHIM", "1"),
         ]
         for name in granted { environment.append((name.rawValue, secrets[name]!)) }
         self.environment = environment

@@ -44,6 +44,7 @@ int main(int argc, char **argv) {
     const char *arg = argc > 2 ? argv[2] : "";
     setvbuf(stdout, NULL, _IONBF, 0);
 
+    if (!strcmp(test, "sleep")) { sleep((unsigned)atoi(arg)); printf("ok\n"); return 0; }
     if (!strcmp(test, "ids")) { printf("ok uid=%d euid=%d gid=%d egid=%d\n", getuid(), geteuid(), getgid(), getegid()); return 0; }
     if (!strcmp(test, "ptrace")) return report(ptrace(PTRACE_ATTACH, atoi(arg), 0, 0));
     if (!strcmp(test, "unshare")) return report(unshare(CLONE_NEWUSER | CLONE_NEWNS));

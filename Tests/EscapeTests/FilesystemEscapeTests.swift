@@ -68,7 +68,7 @@ struct FilesystemEscapeTests {
         if mode.isRealistic {
             #expect(lines(result) == ["/proc/self/environ NotCapable", "/proc/1/environ NotCapable", "/proc/2/environ NotCapable"])
         } else {
-            let own = "DENO_DIR,DENO_NO_UPDATE_CHECK,HOME,MY_TOKEN,NO_COLOR,TMPDIR"
+            let own = "DENO_DIR,DENO_DISABLE_NODE_SHIM,DENO_NO_UPDATE_CHECK,HOME,MY_TOKEN,NO_COLOR,TMPDIR"
             #expect(lines(result) == ["/proc/self/environ \(own)", "/proc/1/environ PermissionDenied", "/proc/2/environ \(own)"])
         }
     }

@@ -16,8 +16,8 @@ struct DenoCommandTests {
             "--deny-write", "--deny-run", "--deny-ffi", "--deny-sys", "--deny-env", "--deny-net",
             "--v8-flags=--max-old-space-size=128", "-",
         ])
-        #expect(command.environment.map { $0.name } == ["HOME", "TMPDIR", "DENO_DIR", "NO_COLOR", "DENO_NO_UPDATE_CHECK"])
-        #expect(command.environment.map { $0.value } == ["/home", "/tmp", "/deno", "1", "1"])
+        #expect(command.environment.map { $0.name } == ["HOME", "TMPDIR", "DENO_DIR", "NO_COLOR", "DENO_NO_UPDATE_CHECK", "DENO_DISABLE_NODE_SHIM"])
+        #expect(command.environment.map { $0.value } == ["/home", "/tmp", "/deno", "1", "1", "1"])
     }
 
     @Test("Declared hosts with ports, private IPv4 ranges still denied; only granted secrets allowed and passed")

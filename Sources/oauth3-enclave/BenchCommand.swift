@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Sandbox
+import SkillManifest
+import Subprocess
+import SystemPackage
+
+/// `oauth3-enclave bench SKILL`: what one job costs inside a long-running daemon, against bare Deno,
+/// and where the time goes. Medians over interleaved runs, on a monotonic clock.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure the sandbox's per-job overhead against bare Deno.")
+
+    @Argument(help: "A skill without secrets or hosts.")
+    var skill: String
+    @Option(help: "Measured runs of each kind (after 3 warm-up runs).")
+    var runs = 30
+    @OptionGroup var installation: Installation.Options
+
+    func run() async throws {
+        let located = try Installation.locate(installation)
+        let policy = try PolicySet.load(from: located.policyDirectory)
+        let runner = try await SkillRunner(configuration: located.sandboxConfiguration(installation, policy: policy))
+        guard let source = FileManager.default.contents(atPath: skill) else { throw ValidationError("cannot read \(skill)") }
+        let job = SkillJob(source: Array(source), manifest: try SkillManifest.parse(source, configuration: policy.manifest), secrets: [:])
+        let limits = policy.limits
+        let clock = ContinuousClock()
+        func time(_ body: () async throws -> Void) async rethrows -> Double {
+            let start = clock.now
+            try await body()
+            let elapsed = start.duration(to: clock.now).components
+            return Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+        }
+
+        var samples: [String: [Double]] = [:]
+        for round in 0..<(runs + 3) {
+            let measured = round >= 3
+            let sandboxed = try await time {
+                let result = try await runner.run(job)
+                guard result.success else { throw ValidationError("the skill failed in the sandbox: \(result.outcome) \(result.stderr)") }
+            }
+            let bareFile = try await time { try await Self.deno(located.denoPath, ["run", "--no-prompt", skill], input: []) }
+            let bareStdin = try await time {
+                // The same flags and stdin script as a job, a fresh DENO_DIR, no jail, no cgroup.
+                let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)").path
+                try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: scratch) }
+                let (deno, _) = runner.plan(job, in: JobDirectory.Paths(root: scratch))
+                try await Self.deno(located.denoPath, deno.arguments, input: Array(source), environment: Dictionary(uniqueKeysWithValues: deno.environment.map { ($0.name, $0.value) }).merging(["DENO_DIR": scratch, "HOME": scratch, "TMPDIR": scratch]) { $1 })
+            }
+            let directory = try await time {
+                let made = try JobDirectory.create(under: runner.configuration.workRoot, owner: limits.uid, group: limits.gid)
+                made.remove()
+            }
+            var cgroup = 0.0
+            if let hierarchy = runner.host.cgroups {
+                cgroup = try await time {
+                    let made = try JobCgroup.create(
+                        in: hierarchy, id: "bench-\(round)", memoryBytes: UInt64(limits.memoryMiB) << 20, pidsMax: limits.pidsMax,
+                        cpuCores: limits.cpuCores)
+                    made.destroy()
+                }
+            }
+            if measured {
+                for (name, value) in [("sandboxed", sandboxed), ("bareFile", bareFile), ("bareStdin", bareStdin), ("directory", directory), ("cgroup", cgroup)] {
+                    samples[name, default: []].append(value)
+                }
+            }
+        }
+        func median(_ name: String) -> Double {
+            let sorted = samples[name, default: [0]].sorted()
+            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
+        let jail = median("sandboxed") - median("bareStdin") - median("directory") - median("cgroup")
+        func row(_ label: String, _ value: Double) -> String { label.padding(toLength: 58, withPad: " ", startingAt: 0) + String(format: "%7.1f ms", value) }
+        print("skill \(skill), \(runs) interleaved runs each; user namespace: \(runner.host.userNamespace), cgroups: \(runner.host.cgroups?.version.rawValue ?? "none")")
+        print(row("bare `deno run SKILL` (warm DENO_DIR)", median("bareFile")))
+        print(row("bare Deno, job's flags, script on stdin, fresh DENO_DIR", median("bareStdin")))
+        print(row("sandboxed job (daemon side, everything)", median("sandboxed")))
+        print(row("  of which: per-job directory create + remove", median("directory")))
+        print(row("  of which: cgroup create + limits + destroy", median("cgroup")))
+        print(row("  of which: jail (namespaces, root, seccomp, init) + supervision", jail))
+        print(row("overhead over bare `deno run SKILL`", median("sandboxed") - median("bareFile")))
+        print(String(format: "median ratio sandboxed / bare deno run: %.2fx", median("sandboxed") / median("bareFile")))
+    }
+
+    private static func deno(_ path: String, _ arguments: [String], input: [UInt8], environment: [String: String] = ["NO_COLOR": "1"]) async throws {
+        let result = try await Subprocess.run(
+            .path(FilePath(path)), arguments: Arguments(arguments),
+            environment: .custom(environment.map { Array("\($0.key)=\($0.value)\0".utf8) }),
+            input: .array(input), output: .discarded, error: .discarded)
+        guard result.terminationStatus.isSuccess else { throw ValidationError("bare deno failed: \(result.terminationStatus)") }
+    }
+}

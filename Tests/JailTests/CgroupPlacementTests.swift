@@ -1,0 +1,60 @@
+import Foundation
+import Jail
+import TestSupport
+import Testing
+
+@Suite("The job's cgroup", .serialized)
+struct CgroupPlacementTests {
+    /// Starts the jail, gives the program time to start, and reads `cgroup.procs` of `directory` while it runs.
+    func membersWhileRunning(_ harness: JailHarness, directory: String) throws -> (jail: Int32, members: [Int32], status: Int32) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixture.jail)
+        process.arguments = harness.configuration.encoded()
+        process.environment = [:]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        let members = ((try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+        process.waitUntilExit()
+        return (process.processIdentifier, members, process.terminationStatus)
+    }
+
+    @Test("cgroup v2: init and the program are cloned straight into the job's cgroup; the jail never joins it")
+    func cloneIntoV2() async throws {
+        let mount = Fixture.workRoot() + "/cgroup2"
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        guard Glibc.mount("none", mount, "cgroup2", 0, nil) == 0 else {
+            Issue.record("cannot mount cgroup2: \(String(cString: strerror(errno)))")
+            return
+        }
+        defer { umount2(mount, Int32(MNT_DETACH)) }
+        let job = mount + "/job-\(UUID().uuidString)"
+        #expect(mkdir(job, 0o755) == 0)
+        defer { rmdir(job) }
+        var harness = try await JailHarness(arguments: ["sleep", "1"])
+        harness.configuration.cgroups = [job]
+        let run = try membersWhileRunning(harness, directory: job)
+        #expect(run.status == 0)
+        #expect(run.members.count == 2, "\(run.members)")  // init of the pid namespace, and the program
+        #expect(!run.members.contains(run.jail))
+    }
+
+    @Test("cgroup v1: the jail joins every hierarchy first, so init and the program start inside")
+    func joinV1() async throws {
+        guard let hierarchy = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8), hierarchy.contains(":pids:") else {
+            return  // a v2-only machine: covered by the test above
+        }
+        let parent = "/sys/fs/cgroup/pids/oauth3-enclave-test"
+        mkdir(parent, 0o755)
+        let job = parent + "/job-\(UUID().uuidString)"
+        #expect(mkdir(job, 0o755) == 0)
+        defer { rmdir(job) }
+        var harness = try await JailHarness(arguments: ["sleep", "1"])
+        harness.configuration.cgroups = [job]
+        let run = try membersWhileRunning(harness, directory: job)
+        #expect(run.status == 0)
+        // The jail itself (here the session-leading fork of it, Foundation makes its child a group leader),
+        // init, and the program.
+        #expect(run.members.count == 3, "\(run.members)")
+    }
+}
