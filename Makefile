@@ -1,6 +1,6 @@
 # make run   – install what is missing, build, run the bundled example skill in the sandbox
 # make test  – the same setup, then the whole test suite (real Deno, real jail)
-# make bench – oauth3-enclave run vs bare deno run, median ratio
+# make bench – per-job sandbox overhead and oauth3-enclave run vs bare deno run, medians
 SWIFT ?= swift
 BIN = .build/debug
 DENO = .tools/deno/bin/deno
@@ -25,6 +25,10 @@ test: build
 
 bench: setup
 	$(SWIFT) build -c release
+	@echo "== per job, inside one long-running process (what the daemon pays)"
+	@.build/release/oauth3-enclave bench bench/hello.ts --runs 30 --deno $(DENO)
+	@echo
+	@echo "== the whole CLI, one process per job (what \`oauth3-enclave run\` pays)"
 	@python3 scripts/bench.py --enclave .build/release/oauth3-enclave --deno $(DENO) --skill bench/hello.ts
 
 clean:

@@ -39,8 +39,11 @@ public struct JobDirectory: Sendable {
         return JobDirectory(paths: paths, id: id)
     }
 
-    /// Removes the directory.
+    /// Removes the directory: the report file and two empty directories (everything the job wrote was in
+    /// its own mount namespace), so three system calls; anything unexpected falls back to a recursive removal.
     public func remove() {
+        unlink(paths.jailReport)
+        if rmdir(paths.mountPoint) == 0 || errno == ENOENT, rmdir(paths.root) == 0 { return }
         try? FileManager.default.removeItem(atPath: paths.root)
     }
 

@@ -21,16 +21,15 @@ public struct SandboxHost: Sendable {
         let version = try await DenoVersion.read(denoPath: configuration.denoPath)
         let libraries = try await sharedLibraries(of: configuration.denoPath)
 
-        let userNamespace: Bool
-        switch configuration.userNamespace {
-        case .unsafeDisabled: userNamespace = false
-        case .automatic, .required:
+        // One probe with every namespace; a second one without the user namespace only if that failed.
+        var userNamespace = false
+        if configuration.userNamespace != .unsafeDisabled {
             userNamespace = await probe(jail: configuration.jailPath, userNamespace: true)
             if !userNamespace && configuration.userNamespace == .required {
                 throw .isolation("this kernel refuses user namespaces to the jail (check /proc/sys/user/max_user_namespaces and the container's seccomp profile)")
             }
         }
-        guard await probe(jail: configuration.jailPath, userNamespace: userNamespace) else {
+        if !userNamespace, !(await probe(jail: configuration.jailPath, userNamespace: false)) {
             throw .isolation("the jail cannot create its mount, pid, ipc, uts, cgroup and network namespaces here: run the daemon as root (or with CAP_SYS_ADMIN) on a kernel with namespaces")
         }
 

@@ -72,7 +72,6 @@ public struct SkillRunner: Sendable {
     /// Runs `job` to completion. Every run ends in a result; only failing to start the sandbox throws.
     public func run(_ job: SkillJob) async throws(SandboxError) -> RunResult {
         let limits = configuration.policy.limits
-        let t0 = ContinuousClock.now
         let directory = try JobDirectory.create(under: configuration.workRoot, owner: limits.uid, group: limits.gid)
         defer { directory.remove() }
         let cgroup = try host.cgroups.map { hierarchy throws(SandboxError) in
@@ -84,14 +83,11 @@ public struct SkillRunner: Sendable {
         let (deno, jail) = plan(job, in: directory.paths, cgroups: cgroup?.directories ?? [])
         let timeout = timeoutSeconds(for: job)
 
-        let t1 = ContinuousClock.now
         let observation = try await ProcessSupervisor.run(
             executable: configuration.jailPath, arguments: jail.encoded(), environment: deno.environment,
             input: job.source, stdoutCap: limits.stdoutMaxBytes, stderrCap: limits.stderrMaxBytes,
             timeout: .seconds(timeout))
-        let t2 = ContinuousClock.now
         let usage = cgroup?.usage()
-        defer { print("TIMING setup", t0.duration(to: t1), "supervise", t1.duration(to: t2), "observed", observation.duration, "rest", t2.duration(to: ContinuousClock.now)) }
         let jailFailure = directory.jailFailureReport()
         let outcome = OutcomeClassifier.classify(observation, usage: usage, jailFailure: jailFailure)
 

@@ -20,7 +20,13 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         let located = try Installation.locate(installation)
         let policy = try PolicySet.load(from: located.policyDirectory)
-        let runner = try await SkillRunner(configuration: located.sandboxConfiguration(installation, policy: policy))
+        let configuration = located.sandboxConfiguration(installation, policy: policy)
+        let runner = try await SkillRunner(configuration: configuration)
+        // The same sandbox without a cgroup, to tell the cgroup's cost from the jail's.
+        var withoutCgroup = configuration
+        withoutCgroup.cgroupHierarchy = .v2(parent: "/nonexistent/oauth3-bench")
+        withoutCgroup.unsafeAllowMissingCgroups = true
+        let cgroupless = try await SkillRunner(configuration: withoutCgroup)
         guard let source = FileManager.default.contents(atPath: skill) else { throw ValidationError("cannot read \(skill)") }
         let job = SkillJob(source: Array(source), manifest: try SkillManifest.parse(source, configuration: policy.manifest), secrets: [:])
         let limits = policy.limits
@@ -39,10 +45,11 @@ struct BenchCommand: AsyncParsableCommand {
                 let result = try await runner.run(job)
                 guard result.success else { throw ValidationError("the skill failed in the sandbox: \(result.outcome) \(result.stderr)") }
             }
+            let noCgroup = try await time { _ = try await cgroupless.run(job) }
             let bareFile = try await time { try await Self.deno(located.denoPath, ["run", "--no-prompt", skill], input: []) }
             let bareStdin = try await time {
                 // The same flags and stdin script as a job, a fresh DENO_DIR, no jail, no cgroup.
-                let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)").path
+                let scratch = runner.configuration.workRoot + "/bench-\(UUID().uuidString)"
                 try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(atPath: scratch) }
                 let (deno, _) = runner.plan(job, in: JobDirectory.Paths(root: scratch))
@@ -62,7 +69,7 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
             if measured {
-                for (name, value) in [("sandboxed", sandboxed), ("bareFile", bareFile), ("bareStdin", bareStdin), ("directory", directory), ("cgroup", cgroup)] {
+                for (name, value) in [("sandboxed", sandboxed), ("noCgroup", noCgroup), ("bareFile", bareFile), ("bareStdin", bareStdin), ("directory", directory), ("cgroup", cgroup)] {
                     samples[name, default: []].append(value)
                 }
             }
@@ -71,16 +78,21 @@ struct BenchCommand: AsyncParsableCommand {
             let sorted = samples[name, default: [0]].sorted()
             return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         }
-        let jail = median("sandboxed") - median("bareStdin") - median("directory") - median("cgroup")
+        let jail = median("noCgroup") - median("bareStdin") - median("directory")
+        let placement = median("sandboxed") - median("noCgroup") - median("cgroup")
         func row(_ label: String, _ value: Double) -> String { label.padding(toLength: 58, withPad: " ", startingAt: 0) + String(format: "%7.1f ms", value) }
         print("skill \(skill), \(runs) interleaved runs each; user namespace: \(runner.host.userNamespace), cgroups: \(runner.host.cgroups?.version.rawValue ?? "none")")
         print(row("bare `deno run SKILL` (warm DENO_DIR)", median("bareFile")))
         print(row("bare Deno, job's flags, script on stdin, fresh DENO_DIR", median("bareStdin")))
         print(row("sandboxed job (daemon side, everything)", median("sandboxed")))
+        print(row("  of which: Deno itself (bare, as above)", median("bareStdin")))
         print(row("  of which: per-job directory create + remove", median("directory")))
-        print(row("  of which: cgroup create + limits + destroy", median("cgroup")))
         print(row("  of which: jail (namespaces, root, seccomp, init) + supervision", jail))
+        print(row("  of which: cgroup create + limits + destroy", median("cgroup")))
+        print(row("  of which: putting the job in its cgroup (\(runner.host.cgroups?.version.rawValue ?? "none"))", placement))
+        print(row("sandboxed job without a cgroup", median("noCgroup")))
         print(row("overhead over bare `deno run SKILL`", median("sandboxed") - median("bareFile")))
+        print(row("jail overhead (no cgroup) over bare Deno with the job's flags", median("noCgroup") - median("bareStdin")))
         print(String(format: "median ratio sandboxed / bare deno run: %.2fx", median("sandboxed") / median("bareFile")))
     }
 

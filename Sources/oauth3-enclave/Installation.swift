@@ -21,7 +21,7 @@ struct Installation {
         var jail: String?
         @Option(help: "Policy directory (default: $OAUTH3_POLICIES, then policies/ of this checkout, then /usr/share/oauth3-enclave/policies).")
         var policies: String?
-        @Option(help: "Where per-job directories are made (default: $OAUTH3_WORK_DIR, then $TMPDIR/oauth3-enclave-UID).")
+        @Option(help: "Where per-job directories are made (default: $OAUTH3_WORK_DIR, then /dev/shm/oauth3-enclave-UID, then $TMPDIR/oauth3-enclave-UID).")
         var workDir: String?
         @Option(help: "User namespaces for jobs: automatic (when the kernel allows), required, or unsafe-disabled.")
         var userNamespace: SandboxConfiguration.UserNamespaceMode = .automatic
@@ -66,6 +66,12 @@ struct Installation {
         if let flag = options.workDir { return flag }
         let environment = ProcessInfo.processInfo.environment
         if let variable = environment["OAUTH3_WORK_DIR"] { return variable }
+        // A tmpfs: a job directory holds only a mount point and a report, and on a journaling disk creating
+        // and removing one costs milliseconds per job (measured: 8 ms on ext4, 0.03 ms on tmpfs).
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: "/dev/shm", isDirectory: &isDirectory), isDirectory.boolValue {
+            return "/dev/shm/oauth3-enclave-\(getuid())"
+        }
         let base = environment["TMPDIR"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "/tmp"
         return "\(base)/oauth3-enclave-\(getuid())"
     }
