@@ -52,7 +52,8 @@ public struct FilesystemPlan: Sendable, Hashable {
         case proc(target: String)
     }
 
-    /// The ordered steps that build the root: parents before children, each mount point created first.
+    /// The ordered steps that build the root: tmpfs mounts, then binds, devices and `/proc`; parents before
+    /// children, each mount point created before its mount.
     public var steps: [Step] {
         var steps: [Step] = []
         var made: Set<String> = []
@@ -65,6 +66,14 @@ public struct FilesystemPlan: Sendable, Hashable {
         }
         func relative(_ path: String) -> String { String(path.drop { $0 == "/" }) }
 
+        // The writable tmpfs first: a file bound below one of them (a library under /tmp or /home on the
+        // host) must land inside it, not be hidden by it.
+        for mount in tmpfs {
+            let target = relative(mount.target)
+            parents(of: target)
+            if made.insert(target).inserted { steps.append(.directory(target)) }
+            steps.append(.tmpfs(target: target, sizeBytes: mount.sizeBytes))
+        }
         for bind in readOnlyFiles {
             let target = relative(bind.target)
             parents(of: target)
@@ -78,12 +87,6 @@ public struct FilesystemPlan: Sendable, Hashable {
         }
         if made.insert("proc").inserted { steps.append(.directory("proc")) }
         steps.append(.proc(target: "proc"))
-        for mount in tmpfs {
-            let target = relative(mount.target)
-            parents(of: target)
-            if made.insert(target).inserted { steps.append(.directory(target)) }
-            steps.append(.tmpfs(target: target, sizeBytes: mount.sizeBytes))
-        }
         return steps
     }
 }

@@ -158,12 +158,20 @@ struct JailConfigurationTests {
         #expect(try JailConfiguration(arguments: configuration.encoded()) == configuration)
     }
 
+    @Test("A file bound below a tmpfs path stays visible: tmpfs mounts come first")
+    func bindBelowTmpfs() {
+        let plan = FilesystemPlan(stagingDirectory: "/s", readOnlyFiles: [.init(source: "/tmp/build/probe", target: "/tmp/build/probe")], tmpfs: [.init(target: "/tmp", sizeBytes: 1)])
+        let order = plan.steps.map { "\($0)" }
+        #expect(order.firstIndex { $0.contains("tmpfs") }! < order.firstIndex { $0.contains("bindReadOnly") }!)
+    }
+
     @Test("The mount plan creates parents before children and every mount point before its mount")
     func mountPlan() {
         let plan = FilesystemPlan(
             stagingDirectory: "/s", readOnlyFiles: [.init(source: "/h/deno", target: "/usr/bin/deno"), .init(source: "/lib/libc.so", target: "/lib/libc.so")],
             tmpfs: [.init(target: "/home", sizeBytes: 5)])
         #expect(plan.steps == [
+            .directory("home"), .tmpfs(target: "home", sizeBytes: 5),
             .directory("usr"), .directory("usr/bin"), .emptyFile("usr/bin/deno"), .bindReadOnly(source: "/h/deno", target: "usr/bin/deno"),
             .directory("lib"), .emptyFile("lib/libc.so"), .bindReadOnly(source: "/lib/libc.so", target: "lib/libc.so"),
             .directory("dev"),
@@ -172,7 +180,6 @@ struct JailConfigurationTests {
             .emptyFile("dev/random"), .bindDevice(source: "/dev/random", target: "dev/random"),
             .emptyFile("dev/urandom"), .bindDevice(source: "/dev/urandom", target: "dev/urandom"),
             .directory("proc"), .proc(target: "proc"),
-            .directory("home"), .tmpfs(target: "home", sizeBytes: 5),
         ])
     }
 

@@ -1,0 +1,73 @@
+/// `POST /approve/:id`, as JSON or as the approval page's form.
+public struct ApprovalDecision: Codable, Sendable, Hashable {
+    public var token: String
+    /// `approve` or `deny`.
+    public var action: String
+    /// `once` (default) or `trust_code`.
+    public var level: String?
+    /// Values for the job's missing secrets, stored for the job's tenant.
+    public var secrets: [String: String]?
+    public init(token: String, action: String, level: String? = nil, secrets: [String: String]? = nil) {
+        self.token = token
+        self.action = action
+        self.level = level
+        self.secrets = secrets
+    }
+}
+
+/// `GET /approve/:id?token=` as JSON: what the approver is asked to allow.
+public struct ApprovalRequest: Codable, Sendable, Hashable {
+    public var id: String
+    public var status: String
+    /// `execute` or `scope`.
+    public var kind: String
+    public var skillId: String?
+    public var description: String?
+    public var code: String?
+    public var codeSha256: String?
+    public var networks: [String]
+    public var secrets: [String]
+    public var missingSecrets: [String]
+    public var constraints: [String]?
+    public var sessionId: String?
+    public var timeoutSeconds: Int?
+    public var createdAt: Int64
+    public init(id: String, status: String, kind: String, skillId: String?, description: String?, code: String?, codeSha256: String?, networks: [String], secrets: [String], missingSecrets: [String], constraints: [String]?, sessionId: String?, timeoutSeconds: Int?, createdAt: Int64) {
+        self.id = id
+        self.status = status
+        self.kind = kind
+        self.skillId = skillId
+        self.description = description
+        self.code = code
+        self.codeSha256 = codeSha256
+        self.networks = networks
+        self.secrets = secrets
+        self.missingSecrets = missingSecrets
+        self.constraints = constraints
+        self.sessionId = sessionId
+        self.timeoutSeconds = timeoutSeconds
+        self.createdAt = createdAt
+    }
+    enum CodingKeys: String, CodingKey {
+        case id, status, kind, skillId = "skill_id", description, code, codeSha256 = "code_sha256", networks, secrets
+        case missingSecrets = "missing_secrets", constraints, sessionId = "session_id", timeoutSeconds = "timeout_seconds"
+        case createdAt = "created_at"
+    }
+}
+
+/// The reply to `POST /approve/:id`.
+public struct ApprovalOutcome: Codable, Sendable, Hashable {
+    public var id: String
+    public var status: String
+    public var message: String?
+    public var sessionId: String?
+    public var missingSecrets: [String]?
+    public init(id: String, status: String, message: String? = nil, sessionId: String? = nil, missingSecrets: [String]? = nil) {
+        self.id = id
+        self.status = status
+        self.message = message
+        self.sessionId = sessionId
+        self.missingSecrets = missingSecrets
+    }
+    enum CodingKeys: String, CodingKey { case id, status, message, sessionId = "session_id", missingSecrets = "missing_secrets" }
+}
