@@ -14,8 +14,11 @@ let package = Package(
     products: [
         .executable(name: "oauth3-enclave", targets: ["oauth3-enclave"]),
         .executable(name: "oauth3-jail", targets: ["oauth3-jail"]),
+        .executable(name: "oauth3", targets: ["oauth3"]),
         .library(name: "SkillManifest", targets: ["SkillManifest"]),
         .library(name: "Sandbox", targets: ["Sandbox"]),
+        .library(name: "OAuth3Wire", targets: ["OAuth3Wire"]),
+        .library(name: "OAuth3Client", targets: ["OAuth3Client"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         // Skill headers: parse and validate, no I/O.
@@ -50,10 +56,38 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The JSON bodies of the API, shared by the server and the client; model only.
+        .target(name: "OAuth3Wire", swiftSettings: strict),
+        // Sealed secrets: AES-GCM under a key from a key provider.
+        .target(name: "Vault", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+        // SQLite through GRDB: tenants, jobs, sessions, trusted code, sealed secrets, the audit chain.
+        .target(
+            name: "Store",
+            dependencies: ["SkillManifest", "Vault", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        // The HTTP API (Hummingbird): the composition root, where a manifest becomes a jail and a policy.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "SkillManifest", "Sandbox", "Store", "Vault", "OAuth3Wire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Swift client for the API, used by the `oauth3` CLI and the tests; never imports server modules.
+        .target(name: "OAuth3Client", dependencies: ["OAuth3Wire"], swiftSettings: strict),
+        .executableTarget(
+            name: "oauth3",
+            dependencies: ["OAuth3Client", "OAuth3Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "oauth3-enclave",
             dependencies: [
-                "SkillManifest", "Sandbox", "Jail",
+                "SkillManifest", "Sandbox", "Jail", "Gateway", "Store", "Vault",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -67,7 +101,13 @@ let package = Package(
             swiftSettings: strict
         ),
         // Shared by the test targets: where the real binaries are, and how to run a skill through them.
-        .target(name: "TestSupport", dependencies: ["Sandbox", "SkillManifest", "Jail"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Sandbox", "SkillManifest", "Jail", .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(
             name: "JailTests", dependencies: ["Jail", "Sandbox", "TestSupport", "oauth3-jail", "jail-probe"], swiftSettings: strict),
         .testTarget(
@@ -75,6 +115,15 @@ let package = Package(
             dependencies: ["Sandbox", "SkillManifest", "TestSupport", "oauth3-jail", "oauth3-enclave"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Store", "Vault", "Sandbox", "OAuth3Wire", "OAuth3Client", "TestSupport", "oauth3-jail", "oauth3", "oauth3-enclave",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Vault", "TestSupport"], swiftSettings: strict),
         // Real escapes attempted from inside the sandbox, in the realistic and the layers-only mode.
         .testTarget(
             name: "EscapeTests",

@@ -24,18 +24,21 @@ public struct DenoCommand: Sendable, Hashable {
     ///   - limits: the operator's limits (heap size).
     ///   - refusedRanges: ranges denied to Deno even when hosts are allowed (IPv4 only: Deno cannot express IPv6 ranges).
     ///   - unsafeOpenPermissions: `--allow-all` instead (the layers-only escape tests).
+    ///   - environmentArguments: non-secret named arguments, readable by the skill as variables.
     public init(
         manifest: SkillManifest, secrets: [SecretName: String], limits: SandboxLimits,
-        refusedRanges: [IPRange], unsafeOpenPermissions: Bool = false
+        refusedRanges: [IPRange], unsafeOpenPermissions: Bool = false, environmentArguments: [SecretName: String] = [:]
     ) {
         var arguments = ["run"] + Self.fixedFlags
         let granted = manifest.secrets.filter { secrets[$0] != nil }
+        let argumentNames = environmentArguments.keys.filter { !manifest.secrets.contains($0) }.sorted()
+        let readable = granted + argumentNames
         if unsafeOpenPermissions {
             arguments = ["run", "--no-prompt", "--no-config", "--no-lock", "--allow-all"]
-        } else if granted.isEmpty {
+        } else if readable.isEmpty {
             arguments.append("--deny-env")
         } else {
-            arguments.append("--allow-env=" + granted.map(\.rawValue).joined(separator: ","))
+            arguments.append("--allow-env=" + readable.map(\.rawValue).joined(separator: ","))
         }
         if unsafeOpenPermissions {
             // every permission already granted
@@ -57,6 +60,7 @@ public struct DenoCommand: Sendable, Hashable {
             ("DENO_DISABLE_NODE_SHIM", "1"),
         ]
         for name in granted { environment.append((name.rawValue, secrets[name]!)) }
+        for name in argumentNames { environment.append((name.rawValue, environmentArguments[name]!)) }
         self.environment = environment
         self.secretNames = granted.map(\.rawValue)
     }

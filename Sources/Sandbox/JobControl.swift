@@ -32,6 +32,9 @@ final class JobControl: Sendable {
     /// The wall-clock limit passed.
     func expire() { stop { $0.timedOut = true } }
 
+    /// The job's task was cancelled (shutdown).
+    func cancel() { stop { _ in } }
+
     /// An output stream went over its cap.
     func outputLimitReached() { stop { $0.outputLimit = true } }
 

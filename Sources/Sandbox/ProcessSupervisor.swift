@@ -39,7 +39,9 @@ enum ProcessSupervisor {
         options.createSession = true  // its own session and group from the first instruction
         let execution: ExecutionResult<(CappedBuffer, CappedBuffer), SequenceOutput, SequenceOutput>
         do {
-            execution = try await Subprocess.run(
+            // A cancelled job (the daemon shutting down) is killed at once, like a timed-out one.
+            execution = try await withTaskCancellationHandler {
+              try await Subprocess.run(
                 .path(FilePath(executable)),
                 arguments: Arguments(arguments),
                 // Raw entries are handed to execve as C strings, so each carries its own NUL.
@@ -53,6 +55,9 @@ enum ProcessSupervisor {
                 async let out = drain(running.standardOutput, cap: stdoutCap, control: control)
                 async let err = drain(running.standardError, cap: stderrCap, control: control)
                 return try await (out, err)
+              }
+            } onCancel: {
+                control.cancel()
             }
         } catch {
             control.finished()

@@ -40,7 +40,7 @@ public struct SandboxHost: Sendable {
             }
             try hierarchy.prepare()
             let test = try JobCgroup.create(in: hierarchy, id: "probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", memoryBytes: 64 << 20, pidsMax: 8, cpuCores: 1)
-            test.destroy()
+            await test.destroy()
             cgroups = hierarchy
         } catch {
             guard configuration.unsafeAllowMissingCgroups else {

@@ -36,7 +36,7 @@ public struct SkillRunner: Sendable {
         let limits = policy.limits
         let deno = DenoCommand(
             manifest: job.manifest, secrets: job.secrets, limits: limits, refusedRanges: policy.refusedRanges,
-            unsafeOpenPermissions: configuration.unsafeOpenDenoPermissions)
+            unsafeOpenPermissions: configuration.unsafeOpenDenoPermissions, environmentArguments: job.arguments)
         let sharesNetwork = !job.manifest.network.isEmpty
 
         var jail = JailConfiguration(
@@ -79,15 +79,22 @@ public struct SkillRunner: Sendable {
                 in: hierarchy, id: directory.id, memoryBytes: UInt64(limits.memoryMiB) << 20, pidsMax: limits.pidsMax,
                 cpuCores: limits.cpuCores)
         }
-        defer { cgroup?.destroy() }
         let (deno, jail) = plan(job, in: directory.paths, cgroups: cgroup?.directories ?? [])
         let timeout = timeoutSeconds(for: job)
 
-        let observation = try await ProcessSupervisor.run(
-            executable: configuration.jailPath, arguments: jail.encoded(), environment: deno.environment,
-            input: job.source, stdoutCap: limits.stdoutMaxBytes, stderrCap: limits.stderrMaxBytes,
-            timeout: .seconds(timeout))
+        let observation: ProcessObservation
+        do {
+            observation = try await ProcessSupervisor.run(
+                executable: configuration.jailPath, arguments: jail.encoded(), environment: deno.environment,
+                input: job.source, stdoutCap: limits.stdoutMaxBytes, stderrCap: limits.stderrMaxBytes,
+                timeout: .seconds(timeout))
+        } catch {
+            await cgroup?.destroy()
+            throw error
+        }
         let usage = cgroup?.usage()
+        // Whatever the job left behind dies with its cgroup (the pid namespace already took the rest).
+        await cgroup?.destroy()
         let jailFailure = directory.jailFailureReport()
         let outcome = OutcomeClassifier.classify(observation, usage: usage, jailFailure: jailFailure)
 

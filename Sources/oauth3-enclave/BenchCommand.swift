@@ -65,7 +65,7 @@ struct BenchCommand: AsyncParsableCommand {
                     let made = try JobCgroup.create(
                         in: hierarchy, id: "bench-\(round)", memoryBytes: UInt64(limits.memoryMiB) << 20, pidsMax: limits.pidsMax,
                         cpuCores: limits.cpuCores)
-                    made.destroy()
+                    await made.destroy()
                 }
             }
             if measured {

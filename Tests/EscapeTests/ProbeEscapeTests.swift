@@ -24,7 +24,7 @@ struct ProbeEscapeTests {
             jail.filesystem.readOnlyFiles.append(.init(source: library, target: library))
         }
         let environment = Dictionary(uniqueKeysWithValues: deno.environment.map { ($0.name, $0.value) })
-        return try Fixture.execute(Fixture.jail, jail.encoded(), environment: environment)
+        return try await Fixture.execute(Fixture.jail, jail.encoded(), environment: environment)
     }
 
     @Test(

@@ -6,16 +6,16 @@ import Testing
 @Suite("The job's cgroup", .serialized)
 struct CgroupPlacementTests {
     /// Starts the jail, gives the program time to start, and reads `cgroup.procs` of `directory` while it runs.
-    func membersWhileRunning(_ harness: JailHarness, directory: String) throws -> (jail: Int32, members: [Int32], status: Int32) {
+    func membersWhileRunning(_ harness: JailHarness, directory: String) async throws -> (jail: Int32, members: [Int32], status: Int32) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Fixture.jail)
         process.arguments = harness.configuration.encoded()
         process.environment = [:]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        Thread.sleep(forTimeInterval: 0.5)
+        try await Task.sleep(for: .milliseconds(500))
         let members = ((try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
-        process.waitUntilExit()
+        await Fixture.waitForExit(process)
         return (process.processIdentifier, members, process.terminationStatus)
     }
 
@@ -33,7 +33,7 @@ struct CgroupPlacementTests {
         defer { rmdir(job) }
         var harness = try await JailHarness(arguments: ["sleep", "1"])
         harness.configuration.cgroups = [job]
-        let run = try membersWhileRunning(harness, directory: job)
+        let run = try await membersWhileRunning(harness, directory: job)
         #expect(run.status == 0)
         #expect(run.members.count == 2, "\(run.members)")  // init of the pid namespace, and the program
         #expect(!run.members.contains(run.jail))
@@ -51,7 +51,7 @@ struct CgroupPlacementTests {
         defer { rmdir(job) }
         var harness = try await JailHarness(arguments: ["sleep", "1"])
         harness.configuration.cgroups = [job]
-        let run = try membersWhileRunning(harness, directory: job)
+        let run = try await membersWhileRunning(harness, directory: job)
         #expect(run.status == 0)
         // The jail itself (here the session-leading fork of it, Foundation makes its child a group leader),
         // init, and the program.

@@ -37,7 +37,7 @@ struct JailBinaryTests {
     func closesInheritedDescriptors() async throws {
         let harness = try await JailHarness(arguments: ["fds"])
         let command = "exec 7</etc/hostname; exec 9</etc/hostname; " + ([Fixture.jail] + harness.configuration.encoded()).map { "'\($0)'" }.joined(separator: " ")
-        let run = try Fixture.execute("/bin/sh", ["-c", command])
+        let run = try await Fixture.execute("/bin/sh", ["-c", command])
         #expect(run.status == 0, "\(run.err)")
         #expect(run.out == "ok 3\n")  // stdin, stdout, stderr
     }
@@ -82,7 +82,7 @@ struct JailBinaryTests {
         // Control: sharing the host's network (loudly), the same call reaches the listener.
         var shared = try await JailHarness(arguments: ["connect-tcp", "127.0.0.1", port])
         shared.configuration.unsafeShareHostNetwork = true
-        #expect(try shared.run().out.hasPrefix("ok"))
+        #expect(try await shared.run().out.hasPrefix("ok"))
     }
 
     @Test("A setuid-root binary inside the jail runs without privilege", arguments: userNamespaceModes)
@@ -95,7 +95,7 @@ struct JailBinaryTests {
         let harness = try await JailHarness(
             arguments: ["exec", "/usr/bin/suid-probe"], userNamespace: userNamespace,
             extraBinds: [.init(source: copy, target: "/usr/bin/suid-probe")])
-        let run = try harness.run()
+        let run = try await harness.run()
         #expect(run.out.hasPrefix("ok uid=65534 euid=65534 gid=65534 egid=65534"), "\(run.out) \(run.err)")
     }
 
@@ -111,7 +111,7 @@ struct JailBinaryTests {
     func reportsFailure() async throws {
         var harness = try await JailHarness(arguments: ["ids"])
         harness.configuration.filesystem.readOnlyFiles.append(.init(source: "/nonexistent/file", target: "/x"))
-        let run = try harness.runKeepingReport()
+        let run = try await harness.runKeepingReport()
         #expect(run.status == JailFailure.exitCode)
         let failure = try #require(run.report.flatMap { JailFailure(reportLine: $0.trimmingCharacters(in: .newlines)) })
         #expect(failure.stage == .mount)
@@ -129,8 +129,8 @@ struct JailBinaryTests {
         (["--root", "/tmp", "--seccomp", "allow", "--", "/bin/true"], "--seccomp: 'allow'"),
         (["--root", "relative", "--", "/bin/true"], "absolute path"),
     ] as [([String], String)])
-    func usageErrors(arguments: [String], message: String) throws {
-        let run = try Fixture.execute(Fixture.jail, arguments)
+    func usageErrors(arguments: [String], message: String) async throws {
+        let run = try await Fixture.execute(Fixture.jail, arguments)
         #expect(run.status == JailFailure.exitCode)
         #expect(run.err.contains(message), "\(run.err)")
     }

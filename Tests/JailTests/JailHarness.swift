@@ -30,15 +30,15 @@ struct JailHarness {
     }
 
     /// Runs the jail; the environment holds a variable to keep and one to drop.
-    func run(environment: [String: String] = ["KEEP_ME": "kept", "DROP_ME": "dropped", "PATH": "/usr/bin:/bin"]) throws -> (status: Int32, signaled: Bool, out: String, err: String) {
+    func run(environment: [String: String] = ["KEEP_ME": "kept", "DROP_ME": "dropped", "PATH": "/usr/bin:/bin"]) async throws -> (status: Int32, signaled: Bool, out: String, err: String) {
         defer { try? FileManager.default.removeItem(atPath: root) }
-        return try Fixture.execute(Fixture.jail, configuration.encoded(), environment: environment)
+        return try await Fixture.execute(Fixture.jail, configuration.encoded(), environment: environment)
     }
 
     /// The jail's failure report, if any (read before `run` removes the directory: use `runKeepingReport`).
-    func runKeepingReport() throws -> (status: Int32, report: String?, err: String) {
+    func runKeepingReport() async throws -> (status: Int32, report: String?, err: String) {
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let result = try Fixture.execute(Fixture.jail, configuration.encoded())
+        let result = try await Fixture.execute(Fixture.jail, configuration.encoded())
         return (result.status, try? String(contentsOfFile: root + "/report", encoding: .utf8), result.err)
     }
 }

@@ -55,7 +55,7 @@ struct CgroupTests {
     }
 
     @Test("This machine's cgroups: a job cgroup gets its limits and is removed with everything in it")
-    func realHierarchy() throws {
+    func realHierarchy() async throws {
         let hierarchy = try #require(CgroupHierarchy.current(named: "oauth3-enclave-test"))
         try hierarchy.prepare()
         let cgroup = try JobCgroup.create(in: hierarchy, id: UUID().uuidString, memoryBytes: 100 << 20, pidsMax: 10, cpuCores: 1)
@@ -67,8 +67,8 @@ struct CgroupTests {
         sleeper.arguments = ["60"]
         try sleeper.run()
         for directory in cgroup.directories { #expect(CgroupHierarchy.write(String(sleeper.processIdentifier), to: directory + "/cgroup.procs")) }
-        #expect(cgroup.destroy().isEmpty)
-        sleeper.waitUntilExit()
+        #expect(await cgroup.destroy().isEmpty)
+        await Fixture.waitForExit(sleeper)
         #expect(sleeper.terminationReason == .uncaughtSignal)
         #expect(cgroup.directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
     }

@@ -3,19 +3,11 @@ import TestSupport
 import Testing
 
 /// Runs the real `oauth3-enclave` binary.
-private func enclave(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: Fixture.enclave)
-    process.arguments = arguments + ["--deno", Fixture.deno, "--policies", Fixture.policies, "--work-dir", Fixture.workRoot()]
-    process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+private func enclave(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, out: String, err: String) {
+    let run = try await Fixture.execute(
+        Fixture.enclave, arguments + ["--deno", Fixture.deno, "--policies", Fixture.policies, "--work-dir", Fixture.workRoot()],
+        environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 })
+    return (run.status, run.out, run.err)
 }
 
 private let exampleSkill = Fixture.repository.appendingPathComponent("examples/hello.ts").path
@@ -23,9 +15,9 @@ private let exampleSkill = Fixture.repository.appendingPathComponent("examples/h
 @Suite("oauth3-enclave run")
 struct RunCommandTests {
     @Test("The bundled example runs: JSON result on stdout, exit 0, secret taken from the environment and redacted")
-    func example() throws {
+    func example() async throws {
         let secret = "env-secret-\(UUID().uuidString)"
-        let run = try enclave(["run", exampleSkill, "--secret", "GREETING_TOKEN", "--secret", "EXTRA=1"], environment: ["GREETING_TOKEN": secret])
+        let run = try await enclave(["run", exampleSkill, "--secret", "GREETING_TOKEN", "--secret", "EXTRA=1"], environment: ["GREETING_TOKEN": secret])
         #expect(run.status == 0, "\(run.err)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
         #expect(json["outcome"] as? String == "ok")
@@ -39,8 +31,8 @@ struct RunCommandTests {
     }
 
     @Test("--explain shows the exact command and masks secret values, running nothing")
-    func explain() throws {
-        let run = try enclave(["run", exampleSkill, "--secret", "GREETING_TOKEN=do-not-show-me", "--explain"])
+    func explain() async throws {
+        let run = try await enclave(["run", exampleSkill, "--secret", "GREETING_TOKEN=do-not-show-me", "--explain"])
         #expect(run.status == 0, "\(run.err)")
         #expect(run.out.contains("GREETING_TOKEN=****"))
         #expect(!run.out.contains("do-not-show-me"))
@@ -49,21 +41,21 @@ struct RunCommandTests {
     }
 
     @Test("A failing skill exits 1 with its result; a bad header exits 2 listing every problem; a missing secret is named")
-    func failures() throws {
+    func failures() async throws {
         let directory = Fixture.workRoot()
         let failing = directory + "/fail.ts"
         try "// @skill fail\nDeno.exit(4)\n".write(toFile: failing, atomically: true, encoding: .utf8)
-        let failed = try enclave(["run", failing])
+        let failed = try await enclave(["run", failing])
         #expect(failed.status == 1)
         #expect(failed.out.contains("\"outcome\" : \"exit_nonzero\""))
 
         let bad = directory + "/bad.ts"
         try "// @skill Bad\n// @network a.com,b.com\n// @netwrok x.example.com\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        let refused = try enclave(["run", bad])
+        let refused = try await enclave(["run", bad])
         #expect(refused.status == 2)
         #expect(refused.err.contains("line 1 @skill") && refused.err.contains("line 2 @network") && refused.err.contains("did you mean @network?"))
 
-        let missing = try enclave(["run", exampleSkill])
+        let missing = try await enclave(["run", exampleSkill])
         #expect(missing.status != 0)
         #expect(missing.err.contains("GREETING_TOKEN"))
     }

@@ -1,4 +1,6 @@
 import Foundation
+import Subprocess
+import SystemPackage
 import Jail
 import Sandbox
 import SkillManifest
@@ -58,25 +60,25 @@ public enum Fixture {
         }
     }
 
-    /// Runs a program and returns (exit status, stdout, stderr); `terminationReason` tells signals apart.
+    /// Runs a program and returns (exit status or signal, whether it was a signal, stdout, stderr).
+    /// Asynchronous all the way: a blocking wait here would starve the cooperative thread pool that the
+    /// sandbox's own timers run on (2 threads on a 2-core machine).
     public static func execute(
-        _ executable: String, _ arguments: [String], environment: [String: String] = ["PATH": "/usr/bin:/bin"], input: Data? = nil
-    ) throws -> (status: Int32, signaled: Bool, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe(), err = Pipe(), stdin = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(input) }
-        try stdin.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, process.terminationReason == .uncaughtSignal,
-                String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        _ executable: String, _ arguments: [String], environment: [String: String] = ["PATH": "/usr/bin:/bin"], input: [UInt8] = []
+    ) async throws -> (status: Int32, signaled: Bool, out: String, err: String) {
+        let result = try await Subprocess.run(
+            .path(FilePath(executable)), arguments: Arguments(arguments),
+            environment: .custom(environment.map { Array("\($0.key)=\($0.value)\0".utf8) }),
+            input: .array(input), output: .string(limit: 8 << 20), error: .string(limit: 8 << 20))
+        let out = result.standardOutput, err = result.standardError
+        switch result.terminationStatus {
+        case .exited(let code): return (code, false, out, err)
+        case .signaled(let signal): return (signal, true, out, err)
+        }
+    }
+
+    /// Waits for a Foundation `Process` without blocking a thread.
+    public static func waitForExit(_ process: Process) async {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
     }
 }

@@ -68,7 +68,7 @@ public struct JobCgroup: Sendable {
     /// Kills every process left in the cgroup and removes its directories. Waits (briefly) until the
     /// kernel has let go of them; a directory that stays busy is reported, never silently leaked.
     @discardableResult
-    public func destroy() -> [String] {
+    public func destroy() async -> [String] {
         var leftovers: [String] = []
         for directory in directories {
             let killFile = directory + "/cgroup.kill"
@@ -81,7 +81,7 @@ public struct JobCgroup: Sendable {
                     if let pid = Int32(pid) { kill(pid, SIGKILL) }
                 }
                 if rmdir(directory) == 0 || errno == ENOENT { removed = true; break }
-                usleep(attempt < 20 ? 1000 : 10_000)
+                try? await Task.sleep(for: .milliseconds(attempt < 20 ? 1 : 10))
             }
             if !removed { leftovers.append(directory) }
         }

@@ -1,0 +1,96 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JWTKit
+import Store
+
+/// Turns `Authorization: Bearer …` into a ``Caller``. Two kinds of credential, and nothing else: an API
+/// key from `/signup` (only its SHA-256 is stored) or an HS256 JWT `{tenant_id, plan, iat, exp}` signed
+/// with the operator's secret. There is no configuration in which a request without one is let in.
+public struct Authenticator: Sendable {
+    let store: Store
+    let keys: JWTKeyCollection?
+    let clock: any WallClock
+
+    /// - Parameter jwtSecret: the orchestrator's shared secret; `nil` accepts API keys only.
+    public init(store: Store, jwtSecret: String?, clock: any WallClock) async {
+        self.store = store
+        self.clock = clock
+        if let jwtSecret {
+            let keys = JWTKeyCollection()
+            await keys.add(hmac: HMACKey(from: jwtSecret), digestAlgorithm: .sha256)
+            self.keys = keys
+        } else {
+            self.keys = nil
+        }
+    }
+
+    public func authenticate(_ request: Request) async throws(GatewayError) -> Caller {
+        guard let header = request.headers[.authorization] else {
+            throw .unauthorized("missing Authorization: Bearer <api_key or JWT>")
+        }
+        guard header.hasPrefix("Bearer "), case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty else {
+            throw .unauthorized("Authorization must be 'Bearer <api_key or JWT>'")
+        }
+        if token.split(separator: ".", omittingEmptySubsequences: false).count == 3 {
+            return try await jwtCaller(token, request: request)
+        }
+        let tenant: TenantRecord?
+        do { tenant = try await store.tenant(apiKeyHash: Identifiers.sha256(token)) } catch { throw .internalError("cannot read tenants") }
+        guard let tenant else { throw .unauthorized("unknown API key") }
+        return Caller(tenantId: tenant.id, method: .apiKey, orchestratorURL: nil)
+    }
+
+    private func jwtCaller(_ token: String, request: Request) async throws(GatewayError) -> Caller {
+        guard let keys else { throw .unauthorized("JWTs are not accepted: this enclave has no orchestrator secret configured") }
+        let claims: OrchestratorClaims
+        do {
+            claims = try await keys.verify(token, as: OrchestratorClaims.self)
+        } catch {
+            throw .unauthorized("invalid JWT: \(error)")
+        }
+        guard OrchestratorClaims.isValidTenantId(claims.tenantId) else {
+            throw .unauthorized("invalid JWT: tenant_id must be 1–64 letters, digits, '_' or '-'")
+        }
+        if let forwarded = request.headers[HTTPField.Name("X-Tenant-ID")!], forwarded != claims.tenantId {
+            throw .forbidden("X-Tenant-ID does not match the JWT's tenant_id")
+        }
+        do {
+            _ = try await store.ensureTenant(id: claims.tenantId, plan: claims.plan ?? "free", at: clock.now())
+        } catch { throw .internalError("cannot record the tenant") }
+        let orchestrator = request.headers[HTTPField.Name("X-Orchestrator-URL")!].flatMap { url in
+            url.hasPrefix("https://") || url.hasPrefix("http://") ? url.trimmingSuffix("/") : nil
+        }
+        return Caller(tenantId: claims.tenantId, method: .jwt, orchestratorURL: orchestrator)
+    }
+}
+
+/// The claims of an orchestrator's JWT. `exp` is required: no eternal tokens.
+struct OrchestratorClaims: JWTPayload {
+    var tenantId: String
+    var plan: String?
+    var iat: IssuedAtClaim?
+    var exp: ExpirationClaim
+
+    enum CodingKeys: String, CodingKey { case tenantId = "tenant_id", plan, iat, exp }
+
+    func verify(using algorithm: some JWTAlgorithm) throws {
+        try exp.verifyNotExpired()
+    }
+
+    static func isValidTenantId(_ id: String) -> Bool {
+        (1...64).contains(id.utf8.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+    }
+}
+
+/// Authenticates every request of the routes it guards.
+public struct AuthMiddleware: RouterMiddleware {
+    public typealias Context = GatewayContext
+    let authenticator: Authenticator
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.caller = try await authenticator.authenticate(request)
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,19 @@
+
+
+/// `GET /healthz`: whether the daemon is up, and how it isolates jobs.
+public struct HealthReport: Codable, Sendable {
+    public var status = "ok"
+    public var denoVersion: String
+    public var userNamespace: Bool
+    public var cgroups: String
+    public var vaultKeySource: String
+    public var workers: Int
+    public var running: Int
+    public var queued: Int
+    public var policySha256: String
+
+    enum CodingKeys: String, CodingKey {
+        case status, denoVersion = "deno_version", userNamespace = "user_namespace", cgroups, vaultKeySource = "vault_key_source"
+        case workers, running, queued, policySha256 = "policy_sha256"
+    }
+}

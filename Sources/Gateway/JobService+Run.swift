@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import OAuth3Wire
+import Sandbox
+import SkillManifest
+import Store
+import Vault
+
+extension JobService {
+    /// Runs one approved job to its final state. Called by a scheduler worker; never throws: whatever
+    /// happens, the job ends `completed` or `failed` with the reason.
+    func run(_ id: String) async {
+        let now = clock.now()
+        guard let job = try? await store.transition(id, from: [.approved], at: now, event: "job.started", { $0.status = .executing; $0.executedAt = now }) else {
+            return  // not approved any more (denied, or taken by another worker)
+        }
+        await changed(job)
+        let finished: JobRecord?
+        do {
+            let result = try await execute(job)
+            let end = clock.now()
+            let resultJSON = try resultDocument(result, job: job)
+            finished = try await store.transition(id, from: [.executing], at: end, event: "job.finished", detail: ["outcome": result.outcome.rawValue]) {
+                $0.status = result.success ? .completed : .failed
+                $0.resultJSON = resultJSON
+                $0.outcome = result.outcome.rawValue
+                $0.error = result.success ? nil : Self.failureReason(result)
+                $0.completedAt = end
+            }
+        } catch {
+            let end = clock.now()
+            let interrupted = Task.isCancelled
+            finished = try? await store.transition(id, from: [.executing], at: end, event: "job.failed", detail: ["error": "\(error)"]) {
+                $0.status = .failed
+                $0.outcome = interrupted ? "interrupted" : "sandbox_error"
+                $0.error = interrupted ? "interrupted: the enclave shut down while the job was running" : "\(error)"
+                $0.completedAt = end
+            }
+        }
+        logger.info("job finished", metadata: ["job": "\(id)", "status": "\(finished?.status.rawValue ?? "?")", "outcome": "\(finished?.outcome ?? "-")"])
+        await changed(finished)
+    }
+
+    /// Unseals the job's secrets and runs it.
+    private func execute(_ job: JobRecord) async throws -> RunResult {
+        let manifest = try SkillManifest.parse(job.code ?? "", configuration: manifestConfiguration)
+        let names = manifest.secrets.map(\.rawValue)
+        let sealed = try await store.sealedSecrets(tenant: job.tenantId, names: names)
+        var secrets: [SecretName: String] = [:]
+        for name in manifest.secrets {
+            guard let value = sealed[name.rawValue] else {
+                throw GatewayError.conflict("secret \(name) was deleted before the job ran")
+            }
+            secrets[name] = try vault.open(value, name: name.rawValue, tenant: job.tenantId)
+        }
+        let stored = try JSONDecoder().decode([String: String].self, from: Data((job.argsJSON ?? "{}").utf8))
+        var arguments: [SecretName: String] = [:]
+        for (name, value) in stored { if case .success(let validated) = SecretName.validate(name) { arguments[validated] = value } }
+        let result = try await runner.run(SkillJob(source: Array((job.code ?? "").utf8), manifest: manifest, secrets: secrets, arguments: arguments))
+        if Task.isCancelled { throw CancellationError() }
+        return result
+    }
+
+    /// The result as stored and served: the runner's result plus how the job was approved.
+    private func resultDocument(_ result: RunResult, job: JobRecord) throws -> String {
+        var document = try JSONDecoder().decode(JSONValue.self, from: JSONBody.encoder.encode(result))
+        if case .object(var members) = document {
+            members["approved_by"] = job.approvedBy.map(JSONValue.string) ?? .null
+            members["approval_detail"] = job.approvalDetail.map(JSONValue.string) ?? .null
+            document = .object(members)
+        }
+        return try JSONBody.string(document)
+    }
+
+    /// A sentence for a failed job's `error`.
+    static func failureReason(_ result: RunResult) -> String {
+        switch result.outcome {
+        case .exitNonzero: "the skill exited with code \(result.exitCode ?? -1)"
+        case .timeout: "the skill ran past its \(result.timeoutSeconds) s limit"
+        case .outputLimit: "the skill wrote more output than allowed"
+        case .heapOOM: "the skill ran out of JavaScript heap"
+        case .memoryLimit: "the skill exceeded its memory limit"
+        case .pidsLimit: "the skill hit its process/thread limit"
+        case .seccompViolation: "the skill made a forbidden system call"
+        case .fileSizeLimit: "the skill wrote a file past its size limit"
+        case .cpuLimit: "the skill used more CPU time than allowed"
+        case .killed: "the skill was killed by \(result.signal ?? "a signal")"
+        case .sandboxError: "the sandbox could not start: \(result.error ?? "unknown")"
+        case .ok: "ok"
+        }
+    }
+}

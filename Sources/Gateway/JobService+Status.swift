@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import OAuth3Wire
+import Sandbox
+import SkillManifest
+import Store
+import Vault
+
+extension JobService {
+    /// A job's status for its tenant. With `wait`, holds the request until the job changes (or for
+    /// `timeout`), unless it is already final; the reply is always the job as it is now.
+    func status(id: String, caller: Caller, wait: Bool, timeout: Duration) async throws -> ExecutionStatus {
+        let version = await events.version(of: id)
+        guard var job = try await store.job(id: id, tenant: caller.tenantId) else { throw GatewayError.notFound("request \(id)") }
+        if wait && !job.status.isFinal {
+            await events.wait(for: id, after: version, timeout: timeout)
+            job = try await store.job(id: id, tenant: caller.tenantId) ?? job
+        }
+        return try statusReply(job)
+    }
+
+    func statusReply(_ job: JobRecord) throws -> ExecutionStatus {
+        var status = ExecutionStatus(requestId: job.id, status: job.status.rawValue)
+        status.skillId = job.skillId
+        status.codeSha256 = job.codeSHA256
+        status.sessionId = job.sessionId
+        status.createdAt = job.createdAt
+        status.approvedAt = job.approvedAt
+        status.executedAt = job.executedAt
+        status.completedAt = job.completedAt
+        status.approvedBy = job.approvedBy
+        status.error = job.error
+        status.statusUrl = statusURL(job: job.id)
+        if let resultJSON = job.resultJSON {
+            status.result = try JSONDecoder().decode(JSONValue.self, from: Data(resultJSON.utf8))
+        }
+        return status
+    }
+
+    /// The tenant's past executions, newest first.
+    func history(caller: Caller, limit: Int) async throws -> HistoryResponse {
+        let jobs = try await store.history(tenant: caller.tenantId, limit: limit)
+        return HistoryResponse(history: jobs.map {
+            HistoryEntry(requestId: $0.id, skillId: $0.skillId ?? "", codeSha256: $0.codeSHA256 ?? "", status: $0.status.rawValue,
+                         approvedBy: $0.approvedBy, outcome: $0.outcome, createdAt: $0.createdAt, completedAt: $0.completedAt)
+        })
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import OAuth3Wire
+import Sandbox
+import SkillManifest
+import Store
+import Vault
+
+/// What the API does, apart from HTTP: accepting jobs, asking and recording approvals, running approved
+/// jobs, answering status. The routes translate requests into these calls and their results into replies.
+public struct JobService: Sendable {
+    public let configuration: GatewayConfiguration
+    public let store: Store
+    public let vault: Vault
+    public let runner: SkillRunner
+    public let scheduler: JobScheduler
+    public let events: JobEvents
+    public let clock: any WallClock
+    let logger: Logger
+
+    public init(
+        configuration: GatewayConfiguration, store: Store, vault: Vault, runner: SkillRunner, scheduler: JobScheduler,
+        events: JobEvents = JobEvents(), clock: any WallClock = SystemWallClock(), logger: Logger
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.vault = vault
+        self.runner = runner
+        self.scheduler = scheduler
+        self.events = events
+        self.clock = clock
+        self.logger = logger
+    }
+
+    var manifestConfiguration: ManifestConfiguration { runner.configuration.policy.manifest }
+
+    /// Checks the vault key against the database and queues what was approved before a restart.
+    /// - Throws: when the database was sealed under another key, naming both key sources.
+    public func start() async throws {
+        if let stored = try await store.vaultCanary() {
+            guard vault.opensCanary(stored.canary) else {
+                throw GatewayError.internalError(
+                    "this database's secrets were sealed under another vault key (sealed with: \(stored.keySource); this daemon's key: \(vault.keySource)). Refusing to start rather than failing secret by secret: start with the right key, or a new data directory.")
+            }
+        } else {
+            try await store.setVaultCanary(try vault.canary(), keySource: vault.keySource)
+        }
+        let approved = try await store.recoverAfterRestart(at: clock.now())
+        if !approved.isEmpty { logger.info("resuming approved jobs", metadata: ["count": "\(approved.count)"]) }
+        await scheduler.setExecutor { id in await self.run(id) }
+        await scheduler.resume(approved)
+    }
+
+    /// Records a change and wakes long-polls.
+    func changed(_ job: JobRecord?) async {
+        if let job { await events.changed(job.id) }
+    }
+
+    /// The approval link for a job, pointing at the orchestrator's UI when an orchestrator forwarded it.
+    func approvalURL(job id: String, token: String, caller: Caller) -> String {
+        if let orchestrator = caller.orchestratorURL {
+            return "\(orchestrator)/t/\(caller.tenantId)/approve/\(id)?token=\(token)"
+        }
+        return "\(configuration.publicURL)/approve/\(id)?token=\(token)"
+    }
+
+    func statusURL(job id: String) -> String { "\(configuration.publicURL)/execute/\(id)/status?wait=true" }
+
+    /// Declared secrets of `manifest` that `tenant` has no value for.
+    func missingSecrets(_ manifest: SkillManifest, tenant: String) async throws -> [String] {
+        let stored = Set(try await store.secrets(tenant: tenant).map(\.name))
+        return manifest.secrets.map(\.rawValue).filter { !stored.contains($0) }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import OAuth3Wire
+import Sandbox
+import SkillManifest
+import Store
+import Vault
+
+/// The HTTP API: the routes of enclave 0.1.x that the OAuth3 SDK uses, mapped onto ``JobService``.
+struct Routes {
+    let service: JobService
+    let authenticator: Authenticator
+    let health: @Sendable () async -> HealthReport
+
+    func register(on router: Router<GatewayContext>) {
+        router.get("/healthz") { _, _ in try JSONBody.response(await health()) }
+        router.post("/signup") { request, context in
+            let body = try await request.collectedBodyOrEmpty(context: context)
+            let signup = body.isEmpty ? SignupRequest() : try await request.decodeJSON(SignupRequest.self, context: context, body: body)
+            return try JSONBody.response(try await service.signup(signup), status: .created)
+        }
+        router.get("/approve/:id") { request, context in try await approvalPage(request, context) }
+        router.post("/approve/:id") { request, context in try await approvalDecision(request, context) }
+
+        let api = router.group().add(middleware: AuthMiddleware(authenticator: authenticator))
+        api.post("/execute") { request, context in
+            let caller = try context.requireCaller()
+            switch try await service.submit(try await request.decodeJSON(ExecuteRequest.self, context: context), caller: caller) {
+            case .status(let status): return try JSONBody.response(status, status: .created)
+            case .dryRun(let verdict): return try JSONBody.response(verdict)
+            }
+        }
+        api.get("/execute/:id/status") { request, context in
+            let caller = try context.requireCaller()
+            let query = request.uri.queryParameters
+            let wait = ["true", "1"].contains(query.get("wait") ?? "")
+            let limit = service.configuration.longPollSeconds
+            let seconds = min(max(query.get("timeout").flatMap(Int.init) ?? limit, 1), limit)
+            let status = try await service.status(id: try context.parameters.require("id"), caller: caller, wait: wait, timeout: .seconds(seconds))
+            return try JSONBody.response(status)
+        }
+        api.post("/scope") { request, context in
+            let caller = try context.requireCaller()
+            return try JSONBody.response(try await service.submitScope(try await request.decodeJSON(ScopeRequest.self, context: context), caller: caller), status: .created)
+        }
+        api.get("/sessions") { _, context in try JSONBody.response(try await service.sessions(caller: try context.requireCaller())) }
+        api.get("/sessions/:id") { _, context in
+            try JSONBody.response(try await service.session(id: try context.parameters.require("id"), caller: try context.requireCaller()))
+        }
+        api.delete("/sessions/:id") { _, context in
+            let caller = try context.requireCaller()
+            let id = try context.parameters.require("id")
+            guard try await service.store.revokeSession(id: id, tenant: caller.tenantId, at: service.clock.now()) else {
+                throw GatewayError.notFound("session \(id)")
+            }
+            return try JSONBody.response(["deleted": "true", "session_id": id])
+        }
+        api.get("/me") { _, context in try JSONBody.response(try await service.me(try context.requireCaller())) }
+        api.get("/history") { request, context in
+            let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 50, 1), 500)
+            return try JSONBody.response(try await service.history(caller: try context.requireCaller(), limit: limit))
+        }
+        api.get("/secrets") { _, context in
+            let caller = try context.requireCaller()
+            let secrets = try await service.store.secrets(tenant: caller.tenantId)
+            return try JSONBody.response(SecretList(secrets: secrets.map { SecretInfo(name: $0.name, createdAt: $0.createdAt, updatedAt: $0.updatedAt) }))
+        }
+        api.put("/secrets/:name") { request, context in
+            try await putSecret(name: try context.parameters.require("name"), request, context)
+        }
+        api.post("/secrets") { request, context in
+            // enclave 0.1.x: {name, value} in the body.
+            try await putSecret(name: nil, request, context)
+        }
+        api.delete("/secrets/:name") { _, context in
+            let caller = try context.requireCaller()
+            let name = try context.parameters.require("name")
+            guard try await service.store.deleteSecret(name: name, tenant: caller.tenantId, at: service.clock.now()) else {
+                throw GatewayError.notFound("secret \(name)")
+            }
+            return try JSONBody.response(["deleted": name])
+        }
+    }
+
+    private func putSecret(name: String?, _ request: Request, _ context: GatewayContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let body = try await request.decodeJSON(SecretValue.self, context: context)
+        guard let name = name ?? body.name else { throw GatewayError.badRequest("missing field 'name'") }
+        if let bodyName = body.name, bodyName != name { throw GatewayError.badRequest("the body's name '\(bodyName)' differs from the path's '\(name)'") }
+        try await service.putSecret(name: name, value: body.value, tenant: caller.tenantId)
+        try await service.releaseJobsWaitingForSecrets(tenant: caller.tenantId)
+        return try JSONBody.response(["name": name, "stored": "sealed"])
+    }
+
+    /// `GET /approve/:id?token=`: JSON for an orchestrator's UI, or the page for a browser.
+    private func approvalPage(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let token = request.uri.queryParameters.get("token")
+        do {
+            let job = try await service.jobForApproval(id: id, token: token)
+            let details = try await service.approvalRequest(for: job)
+            if request.prefersHTML { return html(ApprovalPage.render(details, token: token ?? "")) }
+            return try JSONBody.response(details)
+        } catch let error as GatewayError where request.prefersHTML {
+            return html(ApprovalPage.error(error.body.error), status: error.status)
+        }
+    }
+
+    /// `POST /approve/:id`: a JSON body, or the page's form.
+    private func approvalDecision(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let isForm = request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true
+        let decision = isForm
+            ? try FormDecision.parse(try await request.bodyText(context: context))
+            : try await request.decodeJSON(ApprovalDecision.self, context: context)
+        do {
+            let outcome = try await service.decide(decision, job: id)
+            if isForm && request.prefersHTML || isForm && request.headers[.accept] == nil { return html(ApprovalPage.outcome(outcome)) }
+            return try JSONBody.response(outcome)
+        } catch let error as GatewayError where isForm {
+            return html(ApprovalPage.error(error.body.error), status: error.status)
+        }
+    }
+
+    private func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        for (name, value) in ApprovalPage.headers { headers[HTTPField.Name(name)!] = value }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// The approval page's form: `token`, `decision` (`approve_once`, `trust_code`, `deny`) or
+/// `action`/`level`, and `secrets[NAME]` fields.
+enum FormDecision {
+    static func parse(_ body: String) throws -> ApprovalDecision {
+        var fields: [String: String] = [:]
+        var secrets: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = decode(parts[0]), value = parts.count > 1 ? decode(parts[1]) : ""
+            if key.hasPrefix("secrets["), key.hasSuffix("]") {
+                secrets[String(key.dropFirst(8).dropLast())] = value
+            } else {
+                fields[key] = value
+            }
+        }
+        guard let token = fields["token"], !token.isEmpty else { throw GatewayError.badRequest("missing form field 'token'") }
+        var action = fields["action"], level = fields["level"]
+        switch fields["decision"] {
+        case "approve_once": (action, level) = ("approve", "once")
+        case "trust_code": (action, level) = ("approve", "trust_code")
+        case "deny": action = "deny"
+        case nil: break
+        case let other?: throw GatewayError.badRequest("decision must be approve_once, trust_code or deny, not '\(other)'")
+        }
+        guard let action else { throw GatewayError.badRequest("missing form field 'action' (or 'decision')") }
+        return ApprovalDecision(token: token, action: action, level: level, secrets: secrets.isEmpty ? nil : secrets)
+    }
+
+    private static func decode(_ text: Substring) -> String {
+        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+    }
+}
+
+extension Request {
+    /// The body as bytes (possibly empty), within the size limit.
+    func collectedBodyOrEmpty(context: GatewayContext) async throws -> ByteBuffer {
+        do { return try await body.collect(upTo: context.maxUploadSize) } catch {
+            throw GatewayError(.contentTooLarge, "request body is larger than \(context.maxUploadSize) bytes")
+        }
+    }
+
+    func decodeJSON<T: Decodable>(_ type: T.Type, context: GatewayContext, body: ByteBuffer) async throws -> T {
+        var copy = self
+        copy.body = .init(buffer: body)
+        return try await copy.decodeJSON(type, context: context)
+    }
+}
+
+extension ByteBuffer {
+    var isEmpty: Bool { readableBytes == 0 }
+}

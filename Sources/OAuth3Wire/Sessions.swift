@@ -1,0 +1,71 @@
+/// `POST /scope`: ask a human once for what a session's skills may use.
+public struct ScopeRequest: Codable, Sendable, Hashable {
+    public var description: String
+    public var constraints: [String]?
+    public var secrets: [String]?
+    public var networks: [String]?
+    public var sessionId: String?
+    /// A skill the agent plans to run in the session, shown to the approver.
+    public var skillCode: String?
+
+    public init(description: String, constraints: [String]? = nil, secrets: [String]? = nil, networks: [String]? = nil, sessionId: String? = nil, skillCode: String? = nil) {
+        self.description = description
+        self.constraints = constraints
+        self.secrets = secrets
+        self.networks = networks
+        self.sessionId = sessionId
+        self.skillCode = skillCode
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case description, constraints, secrets, networks, sessionId = "session_id", skillCode = "skill_code"
+    }
+}
+
+/// A session's approved policy, as `GET /sessions` shows it.
+public struct SessionPolicyView: Codable, Sendable, Hashable {
+    public var description: String
+    /// Shown to the approver verbatim; not machine-checked.
+    public var constraints: [String]
+    public var allowedSecrets: [String]
+    public var allowedNetworks: [String]
+    public init(description: String, constraints: [String], allowedSecrets: [String], allowedNetworks: [String]) {
+        self.description = description
+        self.constraints = constraints
+        self.allowedSecrets = allowedSecrets
+        self.allowedNetworks = allowedNetworks
+    }
+}
+
+/// One session in `GET /sessions`.
+public struct SessionInfo: Codable, Sendable, Hashable {
+    public var sessionId: String
+    /// `active`, `revoked` or `expired`.
+    public var status: String
+    public var createdAt: Int64
+    public var lastActivity: Int64
+    public var ageMinutes: Int
+    public var idleMinutes: Int
+    public var runs: Int
+    public var policy: SessionPolicyView
+    public init(sessionId: String, status: String, createdAt: Int64, lastActivity: Int64, ageMinutes: Int, idleMinutes: Int, runs: Int, policy: SessionPolicyView) {
+        self.sessionId = sessionId
+        self.status = status
+        self.createdAt = createdAt
+        self.lastActivity = lastActivity
+        self.ageMinutes = ageMinutes
+        self.idleMinutes = idleMinutes
+        self.runs = runs
+        self.policy = policy
+    }
+    enum CodingKeys: String, CodingKey {
+        case sessionId = "session_id", status, createdAt = "created_at", lastActivity = "last_activity", ageMinutes = "age_minutes"
+        case idleMinutes = "idle_minutes", runs, policy
+    }
+}
+
+/// `GET /sessions`.
+public struct SessionList: Codable, Sendable, Hashable {
+    public var sessions: [SessionInfo]
+    public init(sessions: [SessionInfo]) { self.sessions = sessions }
+}

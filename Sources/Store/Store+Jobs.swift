@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+
+extension Store {
+    /// Stores a new job and audits it.
+    public func insertJob(_ job: JobRecord) async throws {
+        try await writer.write { db in
+            try job.insert(db)
+            try Self.appendAudit(db, tenant: job.tenantId, job: job.id, event: "job.created",
+                                 detail: ["kind": job.kind, "skill": job.skillId ?? "", "code_sha256": job.codeSHA256 ?? "", "status": job.status.rawValue], at: job.createdAt)
+        }
+    }
+
+    /// The job `id` if it belongs to `tenant` (another tenant's job is indistinguishable from a missing one).
+    public func job(id: String, tenant: String) async throws -> JobRecord? {
+        try await writer.read { db in
+            try JobRecord.filter(Column("id") == id && Column("tenantId") == tenant).fetchOne(db)
+        }
+    }
+
+    /// The job `id`, whoever owns it (approval by token).
+    public func job(id: String) async throws -> JobRecord? {
+        try await writer.read { db in try JobRecord.fetchOne(db, key: id) }
+    }
+
+    /// Changes a job only if its status is one of `from`, atomically, and audits the change.
+    /// - Returns: the updated job, or `nil` when it was not in one of those statuses (someone else won).
+    public func transition(
+        _ id: String, from: Set<JobStatus>, at now: Int64, event: String, detail: [String: String] = [:],
+        _ change: @escaping @Sendable (inout JobRecord) -> Void
+    ) async throws -> JobRecord? {
+        try await writer.write { db in
+            guard var job = try JobRecord.fetchOne(db, key: id), from.contains(job.status) else { return nil }
+            change(&job)
+            job.updatedAt = now
+            try job.update(db)
+            var fields = detail
+            fields["status"] = job.status.rawValue
+            try Self.appendAudit(db, tenant: job.tenantId, job: id, event: event, detail: fields, at: now)
+            return job
+        }
+    }
+
+    /// How many jobs wait for a worker.
+    public func queuedJobCount() async throws -> Int {
+        try await writer.read { db in try JobRecord.filter(Column("status") == JobStatus.approved.rawValue).fetchCount(db) }
+    }
+
+    /// After a restart: jobs that were running become `failed` (`interrupted`); approved jobs, oldest
+    /// first, are returned to be run.
+    public func recoverAfterRestart(at now: Int64) async throws -> [String] {
+        try await writer.write { db in
+            let running = try JobRecord.filter(Column("status") == JobStatus.executing.rawValue).fetchAll(db)
+            for var job in running {
+                job.status = .failed
+                job.error = "interrupted: the enclave restarted while the job was running"
+                job.outcome = "interrupted"
+                job.completedAt = now
+                job.updatedAt = now
+                try job.update(db)
+                try Self.appendAudit(db, tenant: job.tenantId, job: job.id, event: "job.interrupted", detail: ["status": "failed"], at: now)
+            }
+            return try String.fetchAll(db, sql: "SELECT id FROM job WHERE status = ? ORDER BY approvedAt, createdAt", arguments: [JobStatus.approved.rawValue])
+        }
+    }
+
+    /// The tenant's executions, newest first.
+    public func history(tenant: String, limit: Int) async throws -> [JobRecord] {
+        try await writer.read { db in
+            try JobRecord.filter(Column("tenantId") == tenant && Column("kind") == "execute")
+                .order(Column("createdAt").desc, Column("id").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// Remembers that `tenant` trusts the code with this hash.
+    public func trust(codeSHA256: String, tenant: String, at now: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO trustedCode (tenantId, codeSHA256, createdAt) VALUES (?, ?, ?)", arguments: [tenant, codeSHA256, now])
+            try Self.appendAudit(db, tenant: tenant, job: nil, event: "code.trusted", detail: ["code_sha256": codeSHA256], at: now)
+        }
+    }
+
+    /// Whether `tenant` trusts the code with this hash.
+    public func isTrusted(codeSHA256: String, tenant: String) async throws -> Bool {
+        try await writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM trustedCode WHERE tenantId = ? AND codeSHA256 = ?", arguments: [tenant, codeSHA256]) ?? false
+        }
+    }
+}
+
+extension Store {
+    /// The tenant's jobs waiting for secret values.
+    public func jobsAwaitingSecrets(tenant: String) async throws -> [JobRecord] {
+        try await writer.read { db in
+            try JobRecord.filter(Column("tenantId") == tenant && Column("status") == JobStatus.awaitingSecrets.rawValue).fetchAll(db)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import GRDB
+
+extension Store {
+    /// The schema, one migration per change; never edit a shipped migration.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "tenant") { t in
+                t.primaryKey("id", .text)
+                t.column("name", .text)
+                t.column("email", .text)
+                t.column("plan", .text).notNull().defaults(to: "free")
+                t.column("apiKeyHash", .blob).unique()
+                t.column("createdAt", .integer).notNull()
+            }
+            try db.create(table: "job") { t in
+                t.primaryKey("id", .text)
+                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
+                t.column("kind", .text).notNull()
+                t.column("skillId", .text)
+                t.column("code", .text)
+                t.column("codeSHA256", .text)
+                t.column("argsJSON", .text)
+                t.column("scopeJSON", .text)
+                t.column("sessionId", .text)
+                t.column("status", .text).notNull()
+                t.column("tokenHash", .blob).notNull()
+                t.column("tokenExpiresAt", .integer).notNull()
+                t.column("approvedBy", .text)
+                t.column("approvalDetail", .text)
+                t.column("resultJSON", .text)
+                t.column("error", .text)
+                t.column("outcome", .text)
+                t.column("createdAt", .integer).notNull()
+                t.column("approvedAt", .integer)
+                t.column("executedAt", .integer)
+                t.column("completedAt", .integer)
+                t.column("updatedAt", .integer).notNull()
+            }
+            try db.create(index: "job_tenant_created", on: "job", columns: ["tenantId", "createdAt"])
+            try db.create(index: "job_status", on: "job", columns: ["status"])
+            try db.create(table: "trustedCode") { t in
+                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
+                t.column("codeSHA256", .text).notNull()
+                t.column("createdAt", .integer).notNull()
+                t.primaryKey(["tenantId", "codeSHA256"])
+            }
+            try db.create(table: "secret") { t in
+                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("sealed", .blob).notNull()
+                t.column("createdAt", .integer).notNull()
+                t.column("updatedAt", .integer).notNull()
+                t.primaryKey(["tenantId", "name"])
+            }
+            try db.create(table: "session") { t in
+                t.primaryKey("id", .text)
+                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
+                t.column("policyJSON", .text).notNull()
+                t.column("createdAt", .integer).notNull()
+                t.column("lastActivity", .integer).notNull()
+                t.column("revokedAt", .integer)
+                t.column("expiresAt", .integer)
+                t.column("maxRuns", .integer)
+                t.column("runs", .integer).notNull().defaults(to: 0)
+            }
+            try db.create(table: "audit") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("tenantId", .text)
+                t.column("jobId", .text)
+                t.column("event", .text).notNull()
+                t.column("detail", .text).notNull()
+                t.column("at", .integer).notNull()
+                t.column("previousHash", .text).notNull()
+                t.column("hash", .text).notNull()
+            }
+            try db.create(table: "vaultMeta") { t in
+                t.primaryKey("id", .integer)
+                t.column("canary", .blob).notNull()
+                t.column("keySource", .text).notNull()
+            }
+        }
+        return migrator
+    }
+}

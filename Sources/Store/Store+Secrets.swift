@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+import Vault
+
+extension Store {
+    /// Stores `sealed` as the secret `name` of `tenant`, replacing any previous value. Only sealed values
+    /// can be passed: plaintext cannot reach the database through this API.
+    public func putSecret(_ sealed: SealedSecret, name: String, tenant: String, at now: Int64) async throws {
+        try await writer.write { db in
+            if var existing = try SecretRecord.fetchOne(db, key: ["tenantId": tenant, "name": name]) {
+                existing.sealed = sealed.combined
+                existing.updatedAt = now
+                try existing.update(db)
+            } else {
+                try SecretRecord(tenantId: tenant, name: name, sealed: sealed.combined, createdAt: now, updatedAt: now).insert(db)
+            }
+            try Self.appendAudit(db, tenant: tenant, job: nil, event: "secret.set", detail: ["name": name], at: now)
+        }
+    }
+
+    /// Names and dates of the tenant's secrets.
+    public func secrets(tenant: String) async throws -> [SecretRecord] {
+        try await writer.read { db in
+            try SecretRecord.filter(Column("tenantId") == tenant).order(Column("name")).fetchAll(db)
+        }
+    }
+
+    /// The sealed values of the named secrets that exist.
+    public func sealedSecrets(tenant: String, names: [String]) async throws -> [String: SealedSecret] {
+        try await writer.read { db in
+            let records = try SecretRecord.filter(Column("tenantId") == tenant && names.contains(Column("name"))).fetchAll(db)
+            return Dictionary(uniqueKeysWithValues: records.map { ($0.name, SealedSecret(stored: $0.sealed)) })
+        }
+    }
+
+    /// Deletes a secret; `false` if there was none.
+    public func deleteSecret(name: String, tenant: String, at now: Int64) async throws -> Bool {
+        try await writer.write { db in
+            let deleted = try SecretRecord.deleteOne(db, key: ["tenantId": tenant, "name": name])
+            if deleted { try Self.appendAudit(db, tenant: tenant, job: nil, event: "secret.deleted", detail: ["name": name], at: now) }
+            return deleted
+        }
+    }
+
+    /// The vault canary stored with this database, if any.
+    public func vaultCanary() async throws -> (canary: SealedSecret, keySource: String)? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT canary, keySource FROM vaultMeta WHERE id = 1").map {
+                (SealedSecret(stored: $0["canary"]), $0["keySource"])
+            }
+        }
+    }
+
+    /// Records the vault canary of a new database.
+    public func setVaultCanary(_ canary: SealedSecret, keySource: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO vaultMeta (id, canary, keySource) VALUES (1, ?, ?)", arguments: [canary.combined, keySource])
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+
+extension Store {
+    public func session(id: String, tenant: String) async throws -> SessionRecord? {
+        try await writer.read { db in
+            try SessionRecord.filter(Column("id") == id && Column("tenantId") == tenant).fetchOne(db)
+        }
+    }
+
+    /// The tenant's sessions, newest first.
+    public func sessions(tenant: String) async throws -> [SessionRecord] {
+        try await writer.read { db in
+            try SessionRecord.filter(Column("tenantId") == tenant).order(Column("createdAt").desc).fetchAll(db)
+        }
+    }
+
+    /// Creates the session, or replaces the policy of an existing one of the same tenant.
+    public func saveSession(id: String, tenant: String, policyJSON: String, at now: Int64) async throws {
+        try await writer.write { db in
+            if var existing = try SessionRecord.filter(Column("id") == id && Column("tenantId") == tenant).fetchOne(db) {
+                existing.policyJSON = policyJSON
+                existing.lastActivity = now
+                try existing.update(db)
+                try Self.appendAudit(db, tenant: tenant, job: nil, event: "session.extended", detail: ["session": id], at: now)
+            } else {
+                try SessionRecord(id: id, tenantId: tenant, policyJSON: policyJSON, createdAt: now).insert(db)
+                try Self.appendAudit(db, tenant: tenant, job: nil, event: "session.created", detail: ["session": id], at: now)
+            }
+        }
+    }
+
+    /// Whether a session id is taken by another tenant (ids are global).
+    public func sessionExists(id: String) async throws -> Bool {
+        try await writer.read { db in try SessionRecord.fetchOne(db, key: id) != nil }
+    }
+
+    /// Counts one auto-approved run.
+    public func recordSessionUse(id: String, at now: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE session SET runs = runs + 1, lastActivity = ? WHERE id = ?", arguments: [now, id])
+        }
+    }
+
+    /// Revokes a session; `false` if the tenant has no such session.
+    public func revokeSession(id: String, tenant: String, at now: Int64) async throws -> Bool {
+        try await writer.write { db in
+            guard var session = try SessionRecord.filter(Column("id") == id && Column("tenantId") == tenant).fetchOne(db) else { return false }
+            if session.revokedAt == nil {
+                session.revokedAt = now
+                try session.update(db)
+                try Self.appendAudit(db, tenant: tenant, job: nil, event: "session.revoked", detail: ["session": id], at: now)
+            }
+            return true
+        }
+    }
+}

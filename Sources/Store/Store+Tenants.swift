@@ -1,0 +1,48 @@
+import Foundation
+import GRDB
+
+extension Store {
+    /// Creates a tenant with an API key hash.
+    public func createTenant(id: String, name: String?, email: String?, apiKeyHash: Data, at now: Int64) async throws -> TenantRecord {
+        let tenant = TenantRecord(id: id, name: name, email: email, plan: "free", apiKeyHash: apiKeyHash, createdAt: now)
+        try await writer.write { db in
+            try tenant.insert(db)
+            try Self.appendAudit(db, tenant: id, job: nil, event: "tenant.signup", detail: ["name": name ?? ""], at: now)
+        }
+        return tenant
+    }
+
+    /// The tenant whose API key hashes to `hash`.
+    public func tenant(apiKeyHash hash: Data) async throws -> TenantRecord? {
+        try await writer.read { db in try TenantRecord.filter(Column("apiKeyHash") == hash).fetchOne(db) }
+    }
+
+    public func tenant(id: String) async throws -> TenantRecord? {
+        try await writer.read { db in try TenantRecord.fetchOne(db, key: id) }
+    }
+
+    /// The tenant an orchestrator's JWT names, created on first sight (no API key: JWT only).
+    public func ensureTenant(id: String, plan: String, at now: Int64) async throws -> TenantRecord {
+        try await writer.write { db in
+            if var existing = try TenantRecord.fetchOne(db, key: id) {
+                if existing.plan != plan {
+                    existing.plan = plan
+                    try existing.update(db)
+                }
+                return existing
+            }
+            let tenant = TenantRecord(id: id, name: nil, email: nil, plan: plan, apiKeyHash: nil, createdAt: now)
+            try tenant.insert(db)
+            try Self.appendAudit(db, tenant: id, job: nil, event: "tenant.jwt_first_seen", detail: ["plan": plan], at: now)
+            return tenant
+        }
+    }
+
+    /// Counts for `GET /me`.
+    public func counts(tenant: String) async throws -> (secrets: Int, jobs: Int) {
+        try await writer.read { db in
+            (try SecretRecord.filter(Column("tenantId") == tenant).fetchCount(db),
+             try JobRecord.filter(Column("tenantId") == tenant).fetchCount(db))
+        }
+    }
+}
