@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "SkillManifest", "Sandbox", "Jail", "Gateway", "Store", "Vault",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

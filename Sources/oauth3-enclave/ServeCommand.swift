@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import Hummingbird
+import Logging
+import Sandbox
+import Store
+import Vault
+
+/// `oauth3-enclave serve`: the daemon. Every option also comes from an environment variable (named in
+/// its help), which is how a Dstack compose file configures it.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the enclave's HTTP API.")
+
+    @Option(help: "Address to listen on ($OAUTH3_HOST; default 127.0.0.1).") var host: String?
+    @Option(help: "Port ($OAUTH3_PORT; default 8787; 0 picks a free one).") var port: Int?
+    @Option(help: "Data directory for the database and, in development, the vault key ($OAUTH3_DATA_DIR; default ./data).") var dataDir: String?
+    @Option(help: "URL that agents and approvers use to reach this daemon, for approval links ($OAUTH3_PUBLIC_URL).") var publicURL: String?
+    @Option(help: "Jobs running at once ($OAUTH3_WORKERS; default: the number of cores).") var workers: Int?
+    @Option(help: "Approved jobs waiting for a worker before /execute answers 429 ($OAUTH3_QUEUE_LIMIT; default 64).") var queueLimit: Int?
+    @Option(help: "File holding the orchestrator's HS256 JWT secret ($OAUTH3_JWT_SECRET_FILE, or the secret itself in $OAUTH3_JWT_SECRET).") var jwtSecretFile: String?
+    @Flag(help: "Refuse POST /signup ($OAUTH3_SIGNUP=closed).") var closedSignup = false
+    @OptionGroup var installation: Installation.Options
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var logger = Logger(label: "oauth3-enclave")
+        logger.logLevel = environment["OAUTH3_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+
+        let located = try Installation.locate(installation)
+        let policy = try PolicySet.load(from: located.policyDirectory)
+        let runner = try await SkillRunner(configuration: located.sandboxConfiguration(installation, policy: policy))
+
+        let data = dataDir ?? environment["OAUTH3_DATA_DIR"] ?? "data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let store = try Store.open(path: data + "/enclave.sqlite")
+        let vault = try await Vault(provider: KeyFileProvider(path: data + "/vault.key"))
+
+        let bindHost = host ?? environment["OAUTH3_HOST"] ?? "127.0.0.1"
+        let bindPort = try port ?? environment["OAUTH3_PORT"].map { text in
+            guard let value = Int(text), (0...65535).contains(value) else { throw ValidationError("OAUTH3_PORT '\(text)' is not a port") }
+            return value
+        } ?? 8787
+        var jwtSecret = environment["OAUTH3_JWT_SECRET"]
+        if let file = jwtSecretFile ?? environment["OAUTH3_JWT_SECRET_FILE"] {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("cannot read the JWT secret file \(file)") }
+            jwtSecret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let secret = jwtSecret, secret.utf8.count < 32 {
+            throw ValidationError("the JWT secret must be at least 32 bytes")
+        }
+        let configuration = GatewayConfiguration(
+            host: bindHost, port: bindPort, publicURL: publicURL ?? environment["OAUTH3_PUBLIC_URL"],
+            workers: workers ?? environment["OAUTH3_WORKERS"].flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount,
+            queueLimit: queueLimit ?? environment["OAUTH3_QUEUE_LIMIT"].flatMap(Int.init) ?? 64, jwtSecret: jwtSecret,
+            signupOpen: !(closedSignup || environment["OAUTH3_SIGNUP"] == "closed"))
+        let announced = configuration.publicURL
+        let log = logger
+
+        let parts = try await Gateway.make(configuration: configuration, store: store, vault: vault, runner: runner, logger: logger) { port in
+            log.info("listening", metadata: [
+                "address": "\(bindHost):\(port)", "public_url": "\(bindPort == 0 ? "http://\(bindHost):\(port)" : announced)",
+                "user_namespace": "\(runner.host.userNamespace)", "cgroups": "\(runner.host.cgroups?.version.rawValue ?? "none")",
+                "vault_key": "\(vault.keySource)", "deno": "\(runner.denoVersion)",
+            ])
+        }
+        try await parts.application.runService()
+    }
+}
