@@ -121,6 +121,9 @@ let package = Package(
             dependencies: [
                 "Gateway", "Store", "Vault", "Sandbox", "OAuth3Wire", "OAuth3Client", "TestSupport", "oauth3-jail", "oauth3", "oauth3-enclave",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
         ),

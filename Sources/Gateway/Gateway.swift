@@ -43,7 +43,11 @@ public enum Gateway {
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "oauth3-enclave"),
             services: [scheduler],
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                if configuration.publicURLIsDerived { service.links.set("http://\(configuration.host):\(port)") }
+                await onServerRunning(port)
+            },
             logger: logger)
         return Parts(application: application, service: service)
     }

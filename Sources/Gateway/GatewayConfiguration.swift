@@ -7,6 +7,8 @@ public struct GatewayConfiguration: Sendable {
     public var port: Int
     /// The base of approval links and `status_url`s, as agents and approvers reach the daemon.
     public var publicURL: String
+    /// Whether ``publicURL`` was derived from host and port (then a port of 0 is replaced by the real one).
+    public let publicURLIsDerived: Bool
     /// Jobs running at once.
     public var workers: Int
     /// Approved jobs waiting for a worker; past this, `POST /execute` answers 429.
@@ -33,6 +35,7 @@ public struct GatewayConfiguration: Sendable {
         self.host = host
         self.port = port
         self.publicURL = (publicURL ?? "http://\(host):\(port)").trimmingSuffix("/")
+        self.publicURLIsDerived = publicURL == nil
         self.workers = max(1, workers)
         self.queueLimit = max(1, queueLimit)
         self.jwtSecret = jwtSecret

@@ -12,7 +12,8 @@ extension JobService {
     func status(id: String, caller: Caller, wait: Bool, timeout: Duration) async throws -> ExecutionStatus {
         let version = await events.version(of: id)
         guard var job = try await store.job(id: id, tenant: caller.tenantId) else { throw GatewayError.notFound("request \(id)") }
-        if wait && !job.status.isFinal {
+        // `awaiting_secrets` ends an SDK's polling, so it is answered at once like a final status.
+        if wait && !job.status.isFinal && job.status != .awaitingSecrets {
             await events.wait(for: id, after: version, timeout: timeout)
             job = try await store.job(id: id, tenant: caller.tenantId) ?? job
         }

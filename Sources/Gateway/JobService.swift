@@ -17,6 +17,8 @@ public struct JobService: Sendable {
     public let events: JobEvents
     public let clock: any WallClock
     let logger: Logger
+    /// The base of links, settled once the server listens (a configured port of 0 is only known then).
+    let links: LinkBase
 
     public init(
         configuration: GatewayConfiguration, store: Store, vault: Vault, runner: SkillRunner, scheduler: JobScheduler,
@@ -30,6 +32,7 @@ public struct JobService: Sendable {
         self.events = events
         self.clock = clock
         self.logger = logger
+        self.links = LinkBase(configuration.publicURL)
     }
 
     var manifestConfiguration: ManifestConfiguration { runner.configuration.policy.manifest }
@@ -61,14 +64,25 @@ public struct JobService: Sendable {
         if let orchestrator = caller.orchestratorURL {
             return "\(orchestrator)/t/\(caller.tenantId)/approve/\(id)?token=\(token)"
         }
-        return "\(configuration.publicURL)/approve/\(id)?token=\(token)"
+        return "\(links.value)/approve/\(id)?token=\(token)"
     }
 
-    func statusURL(job id: String) -> String { "\(configuration.publicURL)/execute/\(id)/status?wait=true" }
+    func statusURL(job id: String) -> String { "\(links.value)/execute/\(id)/status?wait=true" }
 
     /// Declared secrets of `manifest` that `tenant` has no value for.
     func missingSecrets(_ manifest: SkillManifest, tenant: String) async throws -> [String] {
         let stored = Set(try await store.secrets(tenant: tenant).map(\.name))
         return manifest.secrets.map(\.rawValue).filter { !stored.contains($0) }
     }
+}
+
+import Synchronization
+
+/// The public URL links are built on. Set from the configuration, or from the listening port when the
+/// configuration asked for any free port and named no public URL.
+final class LinkBase: Sendable {
+    private let storage: Mutex<String>
+    init(_ value: String) { storage = Mutex(value) }
+    var value: String { storage.withLock { $0 } }
+    func set(_ value: String) { storage.withLock { $0 = value } }
 }

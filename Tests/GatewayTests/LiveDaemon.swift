@@ -1,0 +1,110 @@
+import Crypto
+import Foundation
+import Gateway
+import Hummingbird
+import Logging
+import OAuth3Client
+import OAuth3Wire
+import Sandbox
+import ServiceLifecycle
+import Store
+import Synchronization
+import TestSupport
+import Vault
+
+/// A real daemon on a free loopback port, with real Deno and the real jail, for one test.
+final class LiveDaemon: Sendable {
+    let url: URL
+    let service: JobService
+    let dataDirectory: String
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    /// Starts a daemon over a database in `dataDirectory` (fresh by default).
+    static func start(
+        dataDirectory: String = Fixture.workRoot(), vaultKey: SymmetricKey? = nil, clock: any WallClock = SystemWallClock(),
+        configure: (inout GatewayConfiguration) -> Void = { _ in }, limits: (inout SandboxLimits) -> Void = { _ in }
+    ) async throws -> LiveDaemon {
+        var configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, workers: 2, queueLimit: 16, shutdownGraceSeconds: 1)
+        configure(&configuration)
+        let runner = try await SkillRunner(configuration: Fixture.configuration { limits(&$0.policy.limits) })
+        let store = try Store.open(path: dataDirectory + "/enclave.sqlite")
+        let key = try vaultKey ?? Self.key(in: dataDirectory)
+        var logger = Logger(label: "test-daemon")
+        logger.logLevel = .warning
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let parts = try await Gateway.make(
+            configuration: configuration, store: store, vault: Vault(key: key), runner: runner, clock: clock, logger: logger
+        ) { port in continuation.yield(port) }
+        let group = ServiceGroup(configuration: .init(services: [parts.application], logger: logger))
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw POSIXError(.EADDRNOTAVAIL) }
+        return LiveDaemon(url: URL(string: "http://127.0.0.1:\(port)")!, service: parts.service, dataDirectory: dataDirectory, group: group, task: task)
+    }
+
+    /// The key a data directory's daemons share (so a restart reopens its secrets).
+    static func key(in directory: String) throws -> SymmetricKey {
+        let path = directory + "/test-vault.key"
+        if let data = FileManager.default.contents(atPath: path) { return SymmetricKey(data: data) }
+        let key = SymmetricKey(size: .bits256)
+        try key.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: path)) }
+        return key
+    }
+
+    private init(url: URL, service: JobService, dataDirectory: String, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.url = url
+        self.service = service
+        self.dataDirectory = dataDirectory
+        self.group = group
+        self.task = task
+    }
+
+    /// Graceful shutdown, as on SIGTERM; returns when the daemon has stopped.
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+
+    func client(_ key: String?) -> OAuth3Client { OAuth3Client(baseURL: url, apiKey: key) }
+
+    /// A new tenant and its client.
+    func tenant(_ name: String = "agent") async throws -> (client: OAuth3Client, tenantId: String) {
+        let account = try await client(nil).signup(name: name)
+        return (client(account.apiKey), account.tenantId)
+    }
+
+    /// A raw HTTP exchange, for what the typed client cannot send (malformed bodies, forms, headers).
+    func raw(
+        _ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]
+    ) async throws -> (status: Int, headers: [String: String], body: String) {
+        var request = URLRequest(url: URL(string: url.absoluteString + path)!)
+        request.httpMethod = method
+        request.httpBody = body
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { fields[String(describing: key).lowercased()] = String(describing: value) }
+        return (http.statusCode, fields, String(decoding: data, as: UTF8.self))
+    }
+}
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The token in an approval link.
+func token(of url: String?) -> String { url?.components(separatedBy: "token=").last ?? "" }
+
+/// The approval's JSON decision body.
+func decision(_ token: String, _ action: String = "approve", level: String? = nil, secrets: [String: String]? = nil) -> Data {
+    try! JSONEncoder().encode(ApprovalDecision(token: token, action: action, level: level, secrets: secrets))
+}
+
+/// Approves a request through its approval link.
+@discardableResult
+func approve(_ daemon: LiveDaemon, _ status: ExecutionStatus, level: String? = nil, secrets: [String: String]? = nil) async throws -> (status: Int, body: String) {
+    let reply = try await daemon.raw("POST", "/approve/\(status.requestId)", body: decision(token(of: status.approvalUrl), level: level, secrets: secrets), headers: ["Content-Type": "application/json"])
+    return (reply.status, reply.body)
+}
