@@ -30,12 +30,17 @@ extension JobService {
         } catch {
             let end = clock.now()
             let interrupted = Task.isCancelled
-            finished = try? await store.transition(id, from: [.executing], at: end, event: "job.failed", detail: ["error": "\(error)"]) {
-                $0.status = .failed
-                $0.outcome = interrupted ? "interrupted" : "sandbox_error"
-                $0.error = interrupted ? "interrupted: the enclave shut down while the job was running" : "\(error)"
-                $0.completedAt = end
-            }
+            let store = self.store
+            let reason = "\(error)"
+            // A cancelled task cannot write (GRDB checks cancellation), and the final state must be recorded.
+            finished = await Task.detached {
+                try? await store.transition(id, from: [.executing], at: end, event: "job.failed", detail: ["error": reason]) {
+                    $0.status = .failed
+                    $0.outcome = interrupted ? "interrupted" : "sandbox_error"
+                    $0.error = interrupted ? "interrupted: the enclave shut down while the job was running" : reason
+                    $0.completedAt = end
+                }
+            }.value
         }
         logger.info("job finished", metadata: ["job": "\(id)", "status": "\(finished?.status.rawValue ?? "?")", "outcome": "\(finished?.outcome ?? "-")"])
         await changed(finished)
