@@ -17,6 +17,7 @@ public enum Fixture {
     public static let jail = buildDirectory.appendingPathComponent("oauth3-jail").path
     public static let enclave = buildDirectory.appendingPathComponent("oauth3-enclave").path
     public static let probe = buildDirectory.appendingPathComponent("jail-probe").path
+    public static let oauth3 = buildDirectory.appendingPathComponent("oauth3").path
     public static let policies = repository.appendingPathComponent("policies").path
 
     /// A fresh, empty work root for one test.

@@ -1,0 +1,106 @@
+import Foundation
+import OAuth3Client
+import OAuth3Wire
+import Subprocess
+import SystemPackage
+import TestSupport
+import Testing
+
+/// Runs the real `oauth3` binary; every `👉 … URL` line it prints on stderr is handed to `onApprovalLink`
+/// while it runs (as a human would click it).
+func oauth3(
+    _ arguments: [String], environment: [String: String], stdin: String = "",
+    onApprovalLink: @escaping @Sendable (String) async throws -> Void = { _ in }
+) async throws -> (status: Int32, out: String, err: String) {
+    let result = try await Subprocess.run(
+        .path(FilePath(Fixture.oauth3)), arguments: Arguments(arguments),
+        environment: .custom(environment.map { Array("\($0.key)=\($0.value)\0".utf8) }),
+        input: .string(stdin), output: .string(limit: 1 << 20), error: .sequence
+    ) { execution in
+        var err = ""
+        for try await line in execution.standardError.strings() {
+            err += line + (line.hasSuffix("\n") ? "" : "\n")
+            if line.contains("👉"), let url = line.split(separator: " ").last.map(String.init) {
+                try await onApprovalLink(url.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        }
+        return err
+    }
+    let code: Int32 = switch result.terminationStatus {
+    case .exited(let code): code
+    case .signaled(let signal): 128 + signal
+    }
+    return (code, result.standardOutput ?? "", result.closureResult)
+}
+
+/// Approves the request an approval link names.
+func approveLink(_ daemon: LiveDaemon, _ url: String) async throws {
+    let id = String(url.split(separator: "/").last!.split(separator: "?").first!)
+    let reply = try await daemon.raw("POST", "/approve/\(id)", body: decision(token(of: url)), headers: ["Content-Type": "application/json"])
+    #expect(reply.status == 200, "\(reply.body)")
+}
+
+@Suite("The oauth3 CLI against a live daemon", .serialized, .timeLimit(.minutes(3)))
+struct CLITests {
+    func environment(_ daemon: LiveDaemon, home: String) -> [String: String] {
+        ["HOME": home, "OAUTH3_URL": daemon.url.absoluteString, "PATH": "/usr/bin:/bin"]
+    }
+
+    @Test("execute: signs up on first use (key saved 0600), shows the approval link on stderr, prints the final JSON, exits 0")
+    func execute() async throws {
+        let daemon = try await LiveDaemon.start()
+        defer { Task { await daemon.stop() } }
+        let home = Fixture.workRoot()
+        let code = home + "/hello-skill.ts"
+        try hello.write(toFile: code, atomically: true, encoding: .utf8)
+        let run = try await oauth3(["execute", "--code", code], environment: environment(daemon, home: home)) { url in
+            try await approveLink(daemon, url)
+        }
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.err.contains("👉 Approve: \(daemon.url.absoluteString)/approve/exec_"))
+        #expect(run.err.contains("🔑 Signed up as tenant_"))
+        let status = try JSONDecoder().decode(ExecutionStatus.self, from: Data(run.out.utf8))
+        #expect(status.status == "completed" && status.skillId == "hello-skill")
+        #expect(status.result?["stdout"]?.stringValue == "hello from the enclave\n")
+        var info = stat()
+        #expect(stat(home + "/.oauth3/key", &info) == 0 && info.st_mode & 0o777 == 0o600)
+        #expect(stat(home + "/.oauth3", &info) == 0 && info.st_mode & 0o777 == 0o700)
+    }
+
+    @Test("A denied execution exits 1 with the final JSON")
+    func denied() async throws {
+        let daemon = try await LiveDaemon.start()
+        defer { Task { await daemon.stop() } }
+        let home = Fixture.workRoot()
+        let (agent, _) = try await daemon.tenant()
+        try hello.write(toFile: home + "/s.ts", atomically: true, encoding: .utf8)
+        let run = try await oauth3(["execute", "--code", home + "/s.ts", "--key", agent.apiKey!], environment: environment(daemon, home: home)) { url in
+            let id = String(url.split(separator: "/").last!.split(separator: "?").first!)
+            _ = try await daemon.raw("POST", "/approve/\(id)", body: decision(token(of: url), "deny"), headers: ["Content-Type": "application/json"])
+        }
+        #expect(run.status == 1)
+        #expect(try JSONDecoder().decode(ExecutionStatus.self, from: Data(run.out.utf8)).status == "denied")
+    }
+
+    @Test("secrets set (value from stdin, never the command line), list, delete; status and poll")
+    func secretsAndStatus() async throws {
+        let daemon = try await LiveDaemon.start()
+        defer { Task { await daemon.stop() } }
+        let home = Fixture.workRoot()
+        let env = environment(daemon, home: home)
+        #expect(try await oauth3(["signup"], environment: env).status == 0)
+        let set = try await oauth3(["secrets", "set", "GH_TOKEN"], environment: env, stdin: "ghp_from_stdin\n")
+        #expect(set.status == 0, "\(set.err)")
+        let list = try await oauth3(["secrets", "list"], environment: env)
+        #expect(list.out.contains("\"GH_TOKEN\"") && !list.out.contains("ghp_from_stdin"))
+        #expect(try await oauth3(["secrets", "delete", "GH_TOKEN"], environment: env).status == 0)
+        #expect(try await oauth3(["secrets", "list"], environment: env).out.contains("\"secrets\":[]"))
+        let key = try String(contentsOfFile: home + "/.oauth3/key", encoding: .utf8).trimmingCharacters(in: .newlines)
+        let job = try await daemon.client(key).execute(.init(skillCode: hello))
+        let status = try await oauth3(["status", job.requestId], environment: env)
+        #expect(status.status == 1 && status.out.contains("\"pending\""))
+        try await approve(daemon, job)
+        let polled = try await oauth3(["poll", job.requestId], environment: env)
+        #expect(polled.status == 0 && polled.out.contains("\"completed\""))
+    }
+}
