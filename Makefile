@@ -1,11 +1,11 @@
-# make run   – install what is missing, build, run the bundled example skill in the sandbox
+# make run   – install what is missing, build, start the daemon and print its URL, a fresh key and an example
 # make test  – the same setup, then the whole test suite (real Deno, real jail)
 # make bench – per-job sandbox overhead and oauth3-enclave run vs bare deno run, medians
 SWIFT ?= swift
 BIN = .build/debug
 DENO = .tools/deno/bin/deno
 
-.PHONY: setup build run test bench clean
+.PHONY: setup build run demo test bench clean
 
 setup:
 	@./scripts/setup.sh
@@ -14,11 +14,11 @@ build: setup
 	$(SWIFT) build
 
 run: build
-	@echo "== oauth3-enclave run examples/hello.ts (the secret travels by environment, never on the command line)"
+	@./scripts/run-daemon.sh
+
+# One skill, locally, without the daemon.
+demo: build
 	@GREETING_TOKEN=demo-token-8c1f2e $(BIN)/oauth3-enclave run examples/hello.ts --secret GREETING_TOKEN
-	@echo
-	@echo "Try:  $(BIN)/oauth3-enclave run SKILL.ts [--secret NAME=VALUE | --secret NAME] [--secrets-file FILE] [--timeout S]"
-	@echo "      $(BIN)/oauth3-enclave run examples/hello.ts --secret GREETING_TOKEN=x --explain   # flags, no run"
 
 test: build
 	$(SWIFT) test

@@ -127,7 +127,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Vault", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "Vault", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // Real escapes attempted from inside the sandbox, in the realistic and the layers-only mode.
         .testTarget(
             name: "EscapeTests",

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what building and running the enclave needs, and says what it installs.
-#   - Debian packages: libseccomp-dev, libcap-dev (the jail's C libraries)
+#   - Debian packages: libseccomp-dev, libcap-dev (the jail's C libraries), pkg-config;
+#     chromium and chromium-driver (the approval page's browser test)
 #   - Deno 2.9.8, from PyPI's `deno` wheel, into .tools/deno (ignored by git)
+#   - Selenium, from PyPI, into .tools/python (drives Chromium in the browser test)
 # Idempotent: a second run installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DENO_VERSION=2.9.8
-APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config)
+SELENIUM_VERSION=4.35.0
+APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -28,4 +31,10 @@ if ! { [ -x "$deno" ] && "$deno" --version 2>/dev/null | head -1 | grep -q "^den
   mkdir -p .tools
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target .tools/deno "deno==$DENO_VERSION"
   "$deno" --version | head -1
+fi
+
+if ! PYTHONPATH=.tools/python python3 -c "import selenium, sys; sys.exit(selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; then
+  echo "setup: installing Selenium $SELENIUM_VERSION from PyPI into .tools/python"
+  rm -rf .tools/python
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target .tools/python "selenium==$SELENIUM_VERSION"
 fi

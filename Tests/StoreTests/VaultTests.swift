@@ -1,0 +1,46 @@
+import Crypto
+import Foundation
+import TestSupport
+import Testing
+import Vault
+
+@Suite("Vault")
+struct VaultTests {
+    let vault = Vault(key: SymmetricKey(size: .bits256))
+
+    @Test("Seal and open round-trip; the tenant and name are bound, another key cannot open")
+    func binding() throws {
+        let sealed = try vault.seal("ghp_123", name: "GH_TOKEN", tenant: "t1")
+        #expect(try vault.open(sealed, name: "GH_TOKEN", tenant: "t1") == "ghp_123")
+        #expect(sealed.combined.range(of: Data("ghp_123".utf8)) == nil)
+        #expect(throws: VaultError.self) { try vault.open(sealed, name: "GH_TOKEN", tenant: "t2") }
+        #expect(throws: VaultError.self) { try vault.open(sealed, name: "OTHER", tenant: "t1") }
+        #expect(throws: VaultError.self) { try Vault(key: SymmetricKey(size: .bits256)).open(sealed, name: "GH_TOKEN", tenant: "t1") }
+        var tampered = sealed.combined
+        tampered[tampered.count - 1] ^= 1
+        #expect(throws: VaultError.self) { try vault.open(SealedSecret(stored: tampered), name: "GH_TOKEN", tenant: "t1") }
+        #expect(try vault.seal("ghp_123", name: "GH_TOKEN", tenant: "t1") != sealed, "a fresh nonce each time")
+    }
+
+    @Test("The canary tells a vault's own key from another")
+    func canary() throws {
+        let canary = try vault.canary()
+        #expect(vault.opensCanary(canary))
+        #expect(!Vault(key: SymmetricKey(size: .bits256)).opensCanary(canary))
+    }
+
+    @Test("The key file is created 0600 with 32 bytes, reused, and refused when others can read it or it is the wrong size")
+    func keyFile() async throws {
+        let path = Fixture.workRoot() + "/vault.key"
+        let provider = KeyFileProvider(path: path)
+        let first = try await provider.vaultKey()
+        var info = stat()
+        #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600 && info.st_size == 32)
+        #expect(try await provider.vaultKey() == first)
+        chmod(path, 0o644)
+        await #expect { try await provider.vaultKey() } throws: { "\($0)".contains("readable by others") }
+        chmod(path, 0o600)
+        try Data(repeating: 1, count: 16).write(to: URL(fileURLWithPath: path))
+        await #expect { try await provider.vaultKey() } throws: { "\($0)".contains("not a 32-byte key") }
+    }
+}
