@@ -89,12 +89,12 @@ public struct SkillRunner: Sendable {
                 input: job.source, stdoutCap: limits.stdoutMaxBytes, stderrCap: limits.stderrMaxBytes,
                 timeout: .seconds(timeout))
         } catch {
-            await cgroup?.destroy()
+            await Self.destroy(cgroup)
             throw error
         }
         let usage = cgroup?.usage()
         // Whatever the job left behind dies with its cgroup (the pid namespace already took the rest).
-        await cgroup?.destroy()
+        await Self.destroy(cgroup)
         let jailFailure = directory.jailFailureReport()
         let outcome = OutcomeClassifier.classify(observation, usage: usage, jailFailure: jailFailure)
 
@@ -123,6 +123,15 @@ public struct SkillRunner: Sendable {
             sandbox: .init(
                 userNamespace: !jail.unsafeNoUserNamespace, cgroups: host.cgroups?.version.rawValue ?? "none",
                 network: jail.unsafeShareHostNetwork ? "host" : "none", seccomp: !jail.unsafeNoSeccomp))
+    }
+}
+
+extension SkillRunner {
+    /// Tears the cgroup down outside the job's task: a cancelled task (shutdown) must still wait until
+    /// every process of the job is gone and the cgroup removed.
+    static func destroy(_ cgroup: JobCgroup?) async {
+        guard let cgroup else { return }
+        await Task.detached { await cgroup.destroy() }.value
     }
 }
 

@@ -54,7 +54,7 @@ struct DurabilityTests {
         let store = try Store.open(path: daemon.dataDirectory + "/enclave.sqlite")
         let record = try #require(try await store.job(id: job.requestId))
         #expect(record.status == .failed && record.outcome == "interrupted", "\(record.status) \(record.outcome ?? "")")
-        #expect(Fixture.processes(withEnvironmentContaining: marker).isEmpty)
+        #expect(await Fixture.processesLeft(withEnvironmentContaining: marker).isEmpty)
     }
 
     @Test("A database sealed under another vault key refuses to start, with a clear message")

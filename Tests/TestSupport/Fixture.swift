@@ -61,6 +61,17 @@ public enum Fixture {
         }
     }
 
+    /// Waits (briefly) until no live process has `marker` in its environment; returns those left.
+    public static func processesLeft(withEnvironmentContaining marker: String, within seconds: Double = 2) async -> [Int32] {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        var left = processes(withEnvironmentContaining: marker)
+        while !left.isEmpty && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+            left = processes(withEnvironmentContaining: marker)
+        }
+        return left
+    }
+
     /// Runs a program and returns (exit status or signal, whether it was a signal, stdout, stderr).
     /// Asynchronous all the way: a blocking wait here would starve the cooperative thread pool that the
     /// sandbox's own timers run on (2 threads on a 2-core machine).

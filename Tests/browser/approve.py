@@ -8,17 +8,21 @@ Used by the Swift test `BrowserApprovalTests`; it makes no decision of its own a
 """
 import json
 import sys
+import tempfile
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 url, decision, *pairs = sys.argv[1:]
 secrets = dict(pair.split("=", 1) for pair in pairs)
 
 options = webdriver.ChromeOptions()
 options.binary_location = "/usr/bin/chromium"
-for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=/tmp/oauth3-browser-test"):
+profile = tempfile.mkdtemp(prefix="oauth3-browser-")  # one profile per run: Chromium locks its profile
+for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
     options.add_argument(flag)
 options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
@@ -37,7 +41,9 @@ try:
     }
     for name, value in secrets.items():
         driver.find_element(By.NAME, f"secrets[{name}]").send_keys(value)
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, f"button[name=decision][value={decision}]").click()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(page))  # the form's reply has loaded
     after = {"heading": driver.find_element(By.TAG_NAME, "h1").text, "text": driver.find_element(By.TAG_NAME, "body").text}
     print(json.dumps({"before": before, "after": after}))
 finally:
