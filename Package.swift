@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
     targets: [
         // Skill headers: parse and validate, no I/O.
@@ -56,6 +57,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Pure verification: quote parsing, DCAP chain and TCB checks, event-log replay. swift-crypto and
+        // swift-certificates only, so an auditor's tool or a client can ship it alone.
+        .target(
+            name: "DCAPVerifier",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates")],
+            swiftSettings: strict
+        ),
         // The JSON bodies of the API, shared by the server and the client; model only.
         .target(name: "OAuth3Wire", swiftSettings: strict),
         // Sealed secrets: AES-GCM under a key from a key provider.
@@ -127,6 +135,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "DCAPVerifierTests", dependencies: ["DCAPVerifier", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "Vault", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
