@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // Skill headers: parse and validate, no I/O.
@@ -61,7 +62,25 @@ let package = Package(
         // swift-certificates only, so an auditor's tool or a client can ship it alone.
         .target(
             name: "DCAPVerifier",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates")],
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
+        // Quote providers (the dstack guest agent over its socket; the development agent) and result binding.
+        .target(
+            name: "Attestation",
+            dependencies: [
+                "DCAPVerifier", "OAuth3Wire", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
+        // The development guest agent's HTTP server on a unix socket.
+        .target(
+            name: "DevGuestAgent",
+            dependencies: ["Attestation", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strict
         ),
         // The JSON bodies of the API, shared by the server and the client; model only.
