@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Skill headers: parse and validate, no I/O.
@@ -86,7 +87,7 @@ let package = Package(
         // The JSON bodies of the API, shared by the server and the client; model only.
         .target(name: "OAuth3Wire", swiftSettings: strict),
         // Sealed secrets: AES-GCM under a key from a key provider.
-        .target(name: "Vault", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+        .target(name: "Vault", dependencies: ["Attestation", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         // SQLite through GRDB: tenants, jobs, sessions, trusted code, sealed secrets, the audit chain.
         .target(
             name: "Store",
@@ -97,7 +98,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "SkillManifest", "Sandbox", "Store", "Vault", "OAuth3Wire",
+                "SkillManifest", "Sandbox", "Store", "Vault", "OAuth3Wire", "Attestation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -105,7 +106,10 @@ let package = Package(
             swiftSettings: strict
         ),
         // Swift client for the API, used by the `oauth3` CLI and the tests; never imports server modules.
-        .target(name: "OAuth3Client", dependencies: ["OAuth3Wire"], swiftSettings: strict),
+        .target(
+            name: "OAuth3Client",
+            dependencies: ["OAuth3Wire", "DCAPVerifier", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .executableTarget(
             name: "oauth3",
             dependencies: ["OAuth3Client", "OAuth3Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -114,9 +118,10 @@ let package = Package(
         .executableTarget(
             name: "oauth3-enclave",
             dependencies: [
-                "SkillManifest", "Sandbox", "Jail", "Gateway", "Store", "Vault",
+                "SkillManifest", "Sandbox", "Jail", "Gateway", "Store", "Vault", "Attestation", "DevGuestAgent", "DCAPVerifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -147,6 +152,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "Store", "Vault", "Sandbox", "OAuth3Wire", "OAuth3Client", "TestSupport", "oauth3-jail", "oauth3", "oauth3-enclave",
+                "Attestation", "DevGuestAgent", "DCAPVerifier",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

@@ -24,6 +24,11 @@ public struct QuoteVerifier: Sendable {
         public let name: String
         public let passed: Bool
         public let detail: String
+        public init(name: String, passed: Bool, detail: String) {
+            self.name = name
+            self.passed = passed
+            self.detail = detail
+        }
     }
 
     public let roots: [Root]
@@ -85,7 +90,9 @@ public struct QuoteVerifier: Sendable {
             let root = chain.last.map { "\($0.subject)" } ?? "?"
             return .init(name: "pck_chain", passed: true, detail: "the PCK certificate chains to \(root)")
         case .couldNotValidate(let failures):
-            return .init(name: "pck_chain", passed: false, detail: "the PCK certificate does not chain to a trusted root: \(failures.map { "\($0.policyFailureReason)" }.joined(separator: "; "))")
+            let reasons = failures.map { "\($0.policyFailureReason)" }.joined(separator: "; ")
+            let end = (intermediates.last ?? leaf).subject
+            return .init(name: "pck_chain", passed: false, detail: "the PCK certificate does not chain to a trusted root (the quote's chain ends at \(end))" + (reasons.isEmpty ? "" : ": \(reasons)"))
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Attestation
 import Hummingbird
 import Logging
 import OAuth3Wire
@@ -20,14 +21,16 @@ public enum Gateway {
 
     /// Wires a daemon over already-opened dependencies.
     public static func make(
-        configuration: GatewayConfiguration, store: Store, vault: Vault, runner: SkillRunner,
+        configuration: GatewayConfiguration, store: Store, vault: Vault, runner: SkillRunner, attestor: Attestor,
+        services: [any Service] = [],
         clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "oauth3-enclave"),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> Parts {
         GatewayContext.bodyLimit.set(configuration.maxBodyBytes)
         let scheduler = JobScheduler(
             workers: configuration.workers, queueLimit: configuration.queueLimit, graceSeconds: configuration.shutdownGraceSeconds, logger: logger)
-        let service = JobService(configuration: configuration, store: store, vault: vault, runner: runner, scheduler: scheduler, clock: clock, logger: logger)
+        let service = JobService(
+            configuration: configuration, store: store, vault: vault, runner: runner, scheduler: scheduler, attestor: attestor, clock: clock, logger: logger)
         try await service.start()
         let authenticator = await Authenticator(store: store, jwtSecret: configuration.jwtSecret, clock: clock)
         let router = Router(context: GatewayContext.self)
@@ -37,12 +40,13 @@ public enum Gateway {
                 denoVersion: runner.denoVersion, userNamespace: runner.host.userNamespace,
                 cgroups: runner.host.cgroups?.version.rawValue ?? "none", vaultKeySource: vault.keySource,
                 workers: configuration.workers, running: await scheduler.runningCount, queued: await scheduler.queuedCount,
-                policySha256: runner.configuration.policy.sha256)
+                policySha256: runner.configuration.policy.sha256, guestAgent: attestor.agent.name, appID: attestor.info.appID,
+                composeHash: attestor.info.composeHash)
         }.register(on: router)
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "oauth3-enclave"),
-            services: [scheduler],
+            services: services + [scheduler],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 if configuration.publicURLIsDerived { service.links.set("http://\(configuration.host):\(port)") }

@@ -11,9 +11,13 @@ public struct HealthReport: Codable, Sendable {
     public var running: Int
     public var queued: Int
     public var policySha256: String
+    /// Which guest agent quotes results: `dstack:/var/run/dstack.sock` or `development:…`.
+    public var guestAgent: String
+    public var appID: String
+    public var composeHash: String
 
     enum CodingKeys: String, CodingKey {
         case status, denoVersion = "deno_version", userNamespace = "user_namespace", cgroups, vaultKeySource = "vault_key_source"
-        case workers, running, queued, policySha256 = "policy_sha256"
+        case workers, running, queued, policySha256 = "policy_sha256", guestAgent = "guest_agent", appID = "app_id", composeHash = "compose_hash"
     }
 }

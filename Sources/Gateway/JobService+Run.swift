@@ -1,3 +1,4 @@
+import Attestation
 import Foundation
 import Logging
 import OAuth3Wire
@@ -19,7 +20,7 @@ extension JobService {
         do {
             let result = try await execute(job)
             let end = clock.now()
-            let resultJSON = try resultDocument(result, job: job)
+            let resultJSON = try await resultDocument(result, job: job)
             finished = try await store.transition(id, from: [.executing], at: end, event: "job.finished", detail: ["outcome": result.outcome.rawValue]) {
                 $0.status = result.success ? .completed : .failed
                 $0.resultJSON = resultJSON
@@ -66,15 +67,17 @@ extension JobService {
         return result
     }
 
-    /// The result as stored and served: the runner's result plus how the job was approved.
-    private func resultDocument(_ result: RunResult, job: JobRecord) throws -> String {
-        var document = try JSONDecoder().decode(JSONValue.self, from: JSONBody.encoder.encode(result))
-        if case .object(var members) = document {
-            members["approved_by"] = job.approvedBy.map(JSONValue.string) ?? .null
-            members["approval_detail"] = job.approvalDetail.map(JSONValue.string) ?? .null
-            document = .object(members)
+    /// The result as stored and served: the runner's result, the request it answers, how the job was
+    /// approved, and the attestation binding all of that to a quote.
+    private func resultDocument(_ result: RunResult, job: JobRecord) async throws -> String {
+        guard case .object(var members) = try JSONDecoder().decode(JSONValue.self, from: JSONBody.encoder.encode(result)) else {
+            throw GatewayError.internalError("a result is not a JSON object")
         }
-        return try JSONBody.string(document)
+        members["request_id"] = .string(job.id)
+        members["approved_by"] = job.approvedBy.map(JSONValue.string) ?? .null
+        members["approval_detail"] = job.approvalDetail.map(JSONValue.string) ?? .null
+        members["attestation"] = try await attestor.attest(.object(members))
+        return try JSONBody.string(JSONValue.object(members))
     }
 
     /// A sentence for a failed job's `error`.

@@ -1,3 +1,4 @@
+import Attestation
 import Foundation
 import Logging
 import OAuth3Wire
@@ -16,14 +17,17 @@ public struct JobService: Sendable {
     public let scheduler: JobScheduler
     public let events: JobEvents
     public let clock: any WallClock
+    /// Binds every result to a quote; its keys also open secrets sealed to the enclave.
+    public let attestor: Attestor
     let logger: Logger
     /// The base of links, settled once the server listens (a configured port of 0 is only known then).
     let links: LinkBase
 
     public init(
         configuration: GatewayConfiguration, store: Store, vault: Vault, runner: SkillRunner, scheduler: JobScheduler,
-        events: JobEvents = JobEvents(), clock: any WallClock = SystemWallClock(), logger: Logger
+        attestor: Attestor, events: JobEvents = JobEvents(), clock: any WallClock = SystemWallClock(), logger: Logger
     ) {
+        self.attestor = attestor
         self.configuration = configuration
         self.store = store
         self.vault = vault

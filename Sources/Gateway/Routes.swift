@@ -1,3 +1,4 @@
+import Attestation
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -22,6 +23,17 @@ struct Routes {
             return try JSONBody.response(try await service.signup(signup), status: .created)
         }
         router.get("/approve/:id") { request, context in try await approvalPage(request, context) }
+        router.get("/v1/attestation") { request, _ in
+            let nonceText = request.uri.queryParameters.get("nonce") ?? ""
+            guard let nonce = hexBytes(nonceText), (8...64).contains(nonce.count) else {
+                throw GatewayError.badRequest("nonce must be 8 to 64 bytes of hex (?nonce=…)")
+            }
+            do {
+                return try JSONBody.response(try await service.attestor.freshAttestation(nonce: nonce))
+            } catch {
+                throw GatewayError.unavailable("the guest agent could not quote: \(error)")
+            }
+        }
         router.post("/approve/:id") { request, context in try await approvalDecision(request, context) }
 
         let api = router.group().add(middleware: AuthMiddleware(authenticator: authenticator))
@@ -89,7 +101,22 @@ struct Routes {
         let body = try await request.decodeJSON(SecretValue.self, context: context)
         guard let name = name ?? body.name else { throw GatewayError.badRequest("missing field 'name'") }
         if let bodyName = body.name, bodyName != name { throw GatewayError.badRequest("the body's name '\(bodyName)' differs from the path's '\(name)'") }
-        try await service.putSecret(name: name, value: body.value, tenant: caller.tenantId)
+        let value: String
+        switch (body.value, body.sealed) {
+        case (let plain?, nil): value = plain
+        case (nil, let sealed?):
+            // Sealed to the enclave's HPKE key (GET /v1/attestation): whoever relayed it never saw it.
+            guard let enc = hexBytes(sealed.enc), let ciphertext = hexBytes(sealed.ciphertext) else {
+                throw GatewayError.badRequest("sealed.enc and sealed.ciphertext must be hex")
+            }
+            do {
+                value = try service.attestor.openSealed(encapsulatedKey: enc, ciphertext: ciphertext, tenant: caller.tenantId, name: name)
+            } catch {
+                throw GatewayError.badRequest("\(error)")
+            }
+        default: throw GatewayError.badRequest("send exactly one of 'value' and 'sealed'")
+        }
+        try await service.putSecret(name: name, value: value, tenant: caller.tenantId)
         try await service.releaseJobsWaitingForSecrets(tenant: caller.tenantId)
         return try JSONBody.response(["name": name, "stored": "sealed"])
     }
@@ -181,4 +208,18 @@ extension Request {
 
 extension ByteBuffer {
     var isEmpty: Bool { readableBytes == 0 }
+}
+
+/// Hex to bytes (lowercase or uppercase, no prefix).
+func hexBytes(_ text: String) -> [UInt8]? {
+    guard text.count % 2 == 0 else { return nil }
+    var out: [UInt8] = []
+    var index = text.startIndex
+    while index < text.endIndex {
+        let next = text.index(index, offsetBy: 2)
+        guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+        out.append(byte)
+        index = next
+    }
+    return out
 }

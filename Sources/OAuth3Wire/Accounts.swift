@@ -75,13 +75,27 @@ public struct HistoryResponse: Codable, Sendable, Hashable {
     public init(history: [HistoryEntry]) { self.history = history }
 }
 
-/// `PUT /secrets/:name` (and the legacy `POST /secrets` with `name`).
+/// `PUT /secrets/:name` (and the legacy `POST /secrets` with `name`): a plain `value`, or a value
+/// `sealed` to the enclave's HPKE key so a relay never sees it.
 public struct SecretValue: Codable, Sendable, Hashable {
     public var name: String?
-    public var value: String
-    public init(name: String? = nil, value: String) {
+    public var value: String?
+    public var sealed: SealedValue?
+    public init(name: String? = nil, value: String? = nil, sealed: SealedValue? = nil) {
         self.name = name
         self.value = value
+        self.sealed = sealed
+    }
+}
+
+/// An HPKE-sealed value (X25519-HKDF-SHA256, HKDF-SHA256, ChaCha20-Poly1305; info binds tenant and name).
+public struct SealedValue: Codable, Sendable, Hashable {
+    /// The encapsulated key, hex.
+    public var enc: String
+    public var ciphertext: String
+    public init(enc: String, ciphertext: String) {
+        self.enc = enc
+        self.ciphertext = ciphertext
     }
 }
 

@@ -1,8 +1,10 @@
 import ArgumentParser
+import Attestation
 import Foundation
 import Gateway
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Sandbox
 import Store
 import Vault
@@ -20,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Approved jobs waiting for a worker before /execute answers 429 ($OAUTH3_QUEUE_LIMIT; default 64).") var queueLimit: Int?
     @Option(help: "File holding the orchestrator's HS256 JWT secret ($OAUTH3_JWT_SECRET_FILE, or the secret itself in $OAUTH3_JWT_SECRET).") var jwtSecretFile: String?
     @Flag(help: "Refuse POST /signup ($OAUTH3_SIGNUP=closed).") var closedSignup = false
+    @Flag(help: "Seal secrets with a key file in the data directory instead of the guest agent's GetKey (development only).") var dev = false
+    @OptionGroup var guestAgent: GuestAgentOptions
     @OptionGroup var installation: Installation.Options
 
     func run() async throws {
@@ -34,7 +38,11 @@ struct ServeCommand: AsyncParsableCommand {
         let data = dataDir ?? environment["OAUTH3_DATA_DIR"] ?? "data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let store = try Store.open(path: data + "/enclave.sqlite")
-        let vault = try await Vault(provider: KeyFileProvider(path: data + "/vault.key"))
+        let (agent, development) = try await guestAgent.start(dataDirectory: data, logger: logger)
+        let attestor = try await Attestor(agent: agent)
+        let vault = dev
+            ? try await Vault(provider: KeyFileProvider(path: data + "/vault.key"))
+            : try await Vault(provider: GuestAgentKeyProvider(agent: agent))
 
         let bindHost = host ?? environment["OAUTH3_HOST"] ?? "127.0.0.1"
         let bindPort = try port ?? environment["OAUTH3_PORT"].map { text in
@@ -57,13 +65,15 @@ struct ServeCommand: AsyncParsableCommand {
         let announced = configuration.publicURL
         let log = logger
 
-        let parts = try await Gateway.make(configuration: configuration, store: store, vault: vault, runner: runner, logger: logger) { port in
+        let parts = try await Gateway.make(configuration: configuration, store: store, vault: vault, runner: runner, attestor: attestor, logger: logger) { port in
             log.info("listening", metadata: [
                 "address": "\(bindHost):\(port)", "public_url": "\(bindPort == 0 ? "http://\(bindHost):\(port)" : announced)",
                 "user_namespace": "\(runner.host.userNamespace)", "cgroups": "\(runner.host.cgroups?.version.rawValue ?? "none")",
-                "vault_key": "\(vault.keySource)", "deno": "\(runner.denoVersion)",
+                "vault_key": "\(vault.keySource)", "deno": "\(runner.denoVersion)", "guest_agent": "\(agent.name)",
+                "app_id": "\(attestor.info.appID)", "compose_hash": "\(attestor.info.composeHash)",
             ])
         }
         try await parts.application.runService()
+        await development?.triggerGracefulShutdown()
     }
 }

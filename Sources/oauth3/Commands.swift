@@ -91,6 +91,8 @@ struct Secrets: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Store a secret; the value is read from stdin or an environment variable, never from the command line.")
         @Argument var name: String
         @Option(help: "Read the value from this environment variable instead of stdin.") var fromEnv: String?
+        @Flag(help: "Seal the value to the enclave (HPKE) after checking its attestation, so a relay never sees it.") var seal = false
+        @Flag(help: "With --seal: accept the DEVELOPMENT guest agent's root (proves nothing about hardware).") var allowDevRoot = false
         @OptionGroup var connection: Connection
         func run() async throws {
             let value: String
@@ -101,8 +103,14 @@ struct Secrets: AsyncParsableCommand {
                 value = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .newlines)
             }
             guard !value.isEmpty else { throw ValidationError("empty secret value: pipe it on stdin or use --from-env") }
-            try await connection.client().putSecret(name, value: value)
-            Output.note("🔒 \(name) stored sealed")
+            if seal {
+                if allowDevRoot { Output.note("⚠️  --allow-dev-root: accepting a DEVELOPMENT enclave") }
+                try await connection.client().putSealedSecret(name, value: value, allowDevelopmentRoot: allowDevRoot)
+                Output.note("🔒 \(name) sealed to the attested enclave and stored")
+            } else {
+                try await connection.client().putSecret(name, value: value)
+                Output.note("🔒 \(name) stored sealed")
+            }
         }
     }
 

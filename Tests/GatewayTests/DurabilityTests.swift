@@ -57,15 +57,22 @@ struct DurabilityTests {
         #expect(await Fixture.processesLeft(withEnvironmentContaining: marker).isEmpty)
     }
 
-    @Test("A database sealed under another vault key refuses to start, with a clear message")
-    func wrongVaultKey() async throws {
+    @Test("A database copied to a daemon whose guest agent has another seed cannot read secrets: it refuses to start")
+    func otherSeed() async throws {
         let directory = Fixture.workRoot()
         let first = try await LiveDaemon.start(dataDirectory: directory)
         let (agent, _) = try await first.tenant()
         try await agent.putSecret("API_TOKEN", value: "v")
         await first.stop()
-        await #expect { try await LiveDaemon.start(dataDirectory: directory, vaultKey: SymmetricKey(size: .bits256)) } throws: { error in
+        let copy = Fixture.workRoot()
+        for file in ["enclave.sqlite", "enclave.sqlite-wal", "enclave.sqlite-shm"] where FileManager.default.fileExists(atPath: directory + "/" + file) {
+            try FileManager.default.copyItem(atPath: directory + "/" + file, toPath: copy + "/" + file)
+        }
+        await #expect { try await LiveDaemon.start(dataDirectory: copy, seed: Array(repeating: 7, count: 32)) } throws: { error in
             "\(error)".contains("sealed under another vault key")
         }
+        // The same data directory (same seed) restarts and reads them.
+        let again = try await LiveDaemon.start(dataDirectory: directory)
+        await again.stop()
     }
 }

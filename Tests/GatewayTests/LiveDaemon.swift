@@ -1,4 +1,6 @@
+import Attestation
 import Crypto
+import DevGuestAgent
 import Foundation
 import Gateway
 import Hummingbird
@@ -19,51 +21,69 @@ final class LiveDaemon: Sendable {
     let dataDirectory: String
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
+    private let agentGroup: ServiceGroup
+    /// The development guest agent's socket this daemon uses.
+    let agentSocket: String
 
     /// Starts a daemon over a database in `dataDirectory` (fresh by default).
+    /// The development guest agent is real: it serves dstack's API on a unix socket in the data directory,
+    /// with a seed kept there (so a restart keeps the vault key) unless `seed` is given.
     static func start(
-        dataDirectory: String = Fixture.workRoot(), vaultKey: SymmetricKey? = nil, clock: any WallClock = SystemWallClock(),
+        dataDirectory: String = Fixture.workRoot(), seed: [UInt8]? = nil, clock: any WallClock = SystemWallClock(),
         configure: (inout GatewayConfiguration) -> Void = { _ in }, limits: (inout SandboxLimits) -> Void = { _ in }
     ) async throws -> LiveDaemon {
         var configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, workers: 2, queueLimit: 16, shutdownGraceSeconds: 1)
         configure(&configuration)
         let runner = try await SkillRunner(configuration: Fixture.configuration { limits(&$0.policy.limits) })
         let store = try Store.open(path: dataDirectory + "/enclave.sqlite")
-        let key = try vaultKey ?? Self.key(in: dataDirectory)
         var logger = Logger(label: "test-daemon")
         logger.logLevel = .warning
+
+        let authority = try DevelopmentAuthority(seed: try seed ?? DevSeed.load(path: dataDirectory + "/agent.seed"), appCompose: Array("{\"test\":true}".utf8))
+        let agentSocket = dataDirectory + "/agent-\(UUID().uuidString.prefix(8)).sock"
+        let (ready, signal) = AsyncStream.makeStream(of: Void.self)
+        let agentServer = DevGuestAgentServer.application(authority: authority, socketPath: agentSocket, logger: logger) { signal.yield() }
+        let agentGroup = ServiceGroup(configuration: .init(services: [agentServer], logger: logger))
+        Task { try await agentGroup.run() }
+        var readiness = ready.makeAsyncIterator()
+        _ = await readiness.next()
+        let agent = DstackGuestAgent(socketPath: agentSocket, kind: "development")
+
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let parts = try await Gateway.make(
-            configuration: configuration, store: store, vault: Vault(key: key), runner: runner, clock: clock, logger: logger
-        ) { port in continuation.yield(port) }
+        let parts: Gateway.Parts
+        do {
+            parts = try await Gateway.make(
+                configuration: configuration, store: store, vault: Vault(provider: GuestAgentKeyProvider(agent: agent)), runner: runner,
+                attestor: Attestor(agent: agent), clock: clock, logger: logger
+            ) { port in continuation.yield(port) }
+        } catch {
+            await agentGroup.triggerGracefulShutdown()
+            throw error
+        }
         let group = ServiceGroup(configuration: .init(services: [parts.application], logger: logger))
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw POSIXError(.EADDRNOTAVAIL) }
-        return LiveDaemon(url: URL(string: "http://127.0.0.1:\(port)")!, service: parts.service, dataDirectory: dataDirectory, group: group, task: task)
+        return LiveDaemon(
+            url: URL(string: "http://127.0.0.1:\(port)")!, service: parts.service, dataDirectory: dataDirectory, group: group, task: task,
+            agentGroup: agentGroup, agentSocket: agentSocket)
     }
 
-    /// The key a data directory's daemons share (so a restart reopens its secrets).
-    static func key(in directory: String) throws -> SymmetricKey {
-        let path = directory + "/test-vault.key"
-        if let data = FileManager.default.contents(atPath: path) { return SymmetricKey(data: data) }
-        let key = SymmetricKey(size: .bits256)
-        try key.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: path)) }
-        return key
-    }
-
-    private init(url: URL, service: JobService, dataDirectory: String, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(url: URL, service: JobService, dataDirectory: String, group: ServiceGroup, task: Task<Void, any Error>, agentGroup: ServiceGroup, agentSocket: String) {
         self.url = url
         self.service = service
         self.dataDirectory = dataDirectory
         self.group = group
         self.task = task
+        self.agentGroup = agentGroup
+        self.agentSocket = agentSocket
     }
 
     /// Graceful shutdown, as on SIGTERM; returns when the daemon has stopped.
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
+        await agentGroup.triggerGracefulShutdown()
     }
 
     func client(_ key: String?) -> OAuth3Client { OAuth3Client(baseURL: url, apiKey: key) }

@@ -1,0 +1,209 @@
+import Attestation
+import Crypto
+import DCAPVerifier
+import DevGuestAgent
+import Foundation
+import OAuth3Client
+import OAuth3Wire
+import TestSupport
+import Testing
+
+@Suite("Attestation of results, and secrets sealed to the enclave", .serialized, .timeLimit(.minutes(3)))
+struct AttestationTests {
+    /// A completed job's status reply, as JSON.
+    func completedResult(_ daemon: LiveDaemon, _ agent: OAuth3Client, code: String = hello) async throws -> JSONValue {
+        let job = try await agent.execute(.init(skillCode: code))
+        try await approve(daemon, job)
+        let done = try await agent.poll(job.requestId, timeout: .seconds(60))
+        #expect(done.status == "completed")
+        return try #require(done.result)
+    }
+
+    func verify(_ result: JSONValue, roots: [QuoteVerifier.Root] = [.intel, .development]) async -> [QuoteVerifier.Check] {
+        await ResultVerifier.verify(result: result, roots: roots, at: Date()).checks
+    }
+
+    func failed(_ checks: [QuoteVerifier.Check]) -> [String] { checks.filter { !$0.passed }.map(\.name) }
+
+    func editing(_ result: JSONValue, _ change: (inout [String: JSONValue]) -> Void) -> JSONValue {
+        guard case .object(var members) = result else { return result }
+        change(&members)
+        return .object(members)
+    }
+
+    @Test("A result from a live daemon verifies (development root allowed), and names its request and approval")
+    func resultVerifies() async throws {
+        let daemon = try await LiveDaemon.start()
+        defer { Task { await daemon.stop() } }
+        let (agent, _) = try await daemon.tenant()
+        let result = try await completedResult(daemon, agent)
+        let checks = await verify(result)
+        #expect(failed(checks).isEmpty, "\(checks.filter { !$0.passed })")
+        #expect(checks.count >= 11)
+        #expect(result["request_id"]?.stringValue?.hasPrefix("exec_") == true && result["approved_by"]?.stringValue == "human")
+        #expect(result["attestation"]?["guest_agent"]?.stringValue == "development:\(daemon.agentSocket)")
+        // Without the development root, the same quote does not chain to a trusted root.
+        let strictFailures = failed(await verify(result, roots: [.intel]))
+        #expect(strictFailures == ["pck_chain"])
+    }
+
+    @Test("Changing one byte of stdout, the code hash, or the quote makes verification fail, naming the check")
+    func tampering() async throws {
+        let daemon = try await LiveDaemon.start()
+        defer { Task { await daemon.stop() } }
+        let (agent, _) = try await daemon.tenant()
+        let result = try await completedResult(daemon, agent)
+        let stdout = editing(result) { $0["stdout"] = .string("hello from the enclavf\n") }
+        let stdoutFailures = failed(await verify(stdout))
+        #expect(stdoutFailures.contains("result_hash") && stdoutFailures.contains("report_data_binding"))
+        let code = editing(result) { $0["code_sha256"] = .string(String(repeating: "0", count: 64)) }
+        let codeFailures = failed(await verify(code))
+        #expect(codeFailures.contains("result_hash"))
+        let quote = editing(result) { members in
+            guard case .object(var attestation)? = members["attestation"], var hex = attestation["quote"]?.stringValue else { return }
+            let index = hex.index(hex.startIndex, offsetBy: 2 * 600)
+            hex.replaceSubrange(index...index, with: hex[index] == "0" ? "1" : "0")
+            attestation["quote"] = .string(hex)
+            members["attestation"] = .object(attestation)
+        }
+        let quoteFailures = failed(await verify(quote))
+        #expect(quoteFailures.contains("quote_signature"), "\(quoteFailures)")
+        let signature = editing(result) { members in
+            guard case .object(var attestation)? = members["attestation"] else { return }
+            attestation["signature"] = .string(String(repeating: "00", count: 64))
+            members["attestation"] = .object(attestation)
+        }
+        let signatureFailures = failed(await verify(signature))
+        #expect(signatureFailures == ["signature"])
+    }
+
+    @Test("oauth3-enclave verify on a saved result: exit 0 with --allow-dev-root, 1 without, and after tampering")
+    func verifyCommand() async throws {
+        let daemon = try await LiveDaemon.start()
+        defer { Task { await daemon.stop() } }
+        let (agent, _) = try await daemon.tenant()
+        let result = try await completedResult(daemon, agent)
+        let file = Fixture.workRoot() + "/result.json"
+        try JSONEncoder().encode(["result": result]).write(to: URL(fileURLWithPath: file))
+        let good = try await Fixture.execute(Fixture.enclave, ["verify", file, "--allow-dev-root"])
+        #expect(good.status == 0 && good.out.contains("VERIFIED") && good.out.contains("DEVELOPMENT"), "\(good.out)")
+        let strict = try await Fixture.execute(Fixture.enclave, ["verify", file, "--json"])
+        #expect(strict.status == 1 && strict.out.contains("\"passed\" : false"))
+        try JSONEncoder().encode(editing(result) { $0["stderr"] = .string("x") }).write(to: URL(fileURLWithPath: file))
+        let tampered = try await Fixture.execute(Fixture.enclave, ["verify", file, "--allow-dev-root"])
+        #expect(tampered.status == 1 && tampered.out.contains("✘ result_hash"))
+    }
+
+    @Test("The canonical encoding is what Python's json.dumps(sort_keys, compact, ensure_ascii=False) gives")
+    func canonicalMatchesPython() async throws {
+        let value = JSONValue.object([
+            "b": .string("é \"quoted\" \\ \n\t\u{01} ✓"), "a": .array([.number(1), .bool(true), .null, .number(-42)]), "Z": .object(["y": .string("")]),
+        ])
+        let ours = String(decoding: CanonicalJSON.encode(value), as: UTF8.self)
+        let script = "import json,sys; print(json.dumps(json.loads(sys.stdin.read()), sort_keys=True, separators=(',', ':'), ensure_ascii=False), end='')"
+        let python = try await Fixture.execute("/usr/bin/python3", ["-c", script], input: Array(ours.utf8))
+        #expect(python.out == ours)
+    }
+
+    @Test("GET /v1/attestation: a fresh quote over the enclave's keys and the nonce, with the application's identity")
+    func freshness() async throws {
+        let daemon = try await LiveDaemon.start()
+        defer { Task { await daemon.stop() } }
+        let nonce = "00112233445566778899aabbccddeeff"
+        let reply = try await daemon.raw("GET", "/v1/attestation?nonce=\(nonce)")
+        let document = try JSONDecoder().decode(JSONValue.self, from: Data(reply.body.utf8))
+        let keys = try #require(bytes(fromHex: document["signing_public_key"]?.stringValue ?? "")) + #require(bytes(fromHex: document["hpke_public_key"]?.stringValue ?? ""))
+        let quote = try Quote.parse(try #require(bytes(fromHex: document["quote"]?.stringValue ?? "")))
+        #expect(quote.reportData == Attestor.reportData("oauth3-enclave/attestation/v1", keys + bytes(fromHex: nonce)!))
+        #expect(document["compose_hash"]?.stringValue == SHA256.hash(data: Data("{\"test\":true}".utf8)).map { String(format: "%02x", $0) }.joined())
+        #expect(try await daemon.raw("GET", "/v1/attestation?nonce=zz").status == 400)
+        #expect(try await daemon.raw("GET", "/v1/attestation").status == 400)
+    }
+
+    @Test("An HPKE-sealed secret round-trips (after the attestation check); tampered, or sealed for another name, it is refused")
+    func sealedSecrets() async throws {
+        let daemon = try await LiveDaemon.start()
+        defer { Task { await daemon.stop() } }
+        let (agent, _) = try await daemon.tenant()
+        await #expect { try await agent.putSealedSecret("API_TOKEN", value: "x") } throws: { "\($0)".contains("--allow-dev-root") || "\($0)".contains("pck_chain") }
+        try await agent.putSealedSecret("API_TOKEN", value: "sealed-end-to-end", allowDevelopmentRoot: true)
+        let job = try await agent.execute(.init(skillCode: withSecret))
+        try await approve(daemon, job)
+        #expect(try await agent.poll(job.requestId, timeout: .seconds(60)).result?["stdout"]?.stringValue == "token [REDACTED:API_TOKEN] 17\n")
+
+        // Seal by hand to test refusals.
+        let nonce = "0011223344556677"
+        let document = try JSONDecoder().decode(JSONValue.self, from: Data(try await daemon.raw("GET", "/v1/attestation?nonce=\(nonce)").body.utf8))
+        let recipient = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: bytes(fromHex: document["hpke_public_key"]!.stringValue!)!)
+        let tenant = try await agent.me().tenantId
+        func sealed(for name: String, tamper: Bool = false) throws -> Data {
+            var sender = try HPKE.Sender(recipientKey: recipient, ciphersuite: .Curve25519_SHA256_ChachaPoly, info: Attestor.hpkeInfo(tenant: tenant, name: name))
+            var ciphertext = Array(try sender.seal(Data("v".utf8)))
+            if tamper { ciphertext[0] ^= 1 }
+            return try JSONEncoder().encode(SecretValue(sealed: SealedValue(enc: sender.encapsulatedKey.map { String(format: "%02x", $0) }.joined(), ciphertext: ciphertext.map { String(format: "%02x", $0) }.joined())))
+        }
+        let headers = ["Content-Type": "application/json", "Authorization": "Bearer \(agent.apiKey!)"]
+        #expect(try await daemon.raw("PUT", "/secrets/OTHER", body: try sealed(for: "OTHER"), headers: headers).status == 200)
+        let moved = try await daemon.raw("PUT", "/secrets/MOVED", body: try sealed(for: "OTHER"), headers: headers)
+        #expect(moved.status == 400 && moved.body.contains("cannot open the sealed secret"))
+        #expect(try await daemon.raw("PUT", "/secrets/OTHER", body: try sealed(for: "OTHER", tamper: true), headers: headers).status == 400)
+    }
+}
+
+@Suite("The guest-agent client", .timeLimit(.minutes(1)))
+struct GuestAgentClientTests {
+    @Test("A missing socket is a clear error")
+    func missingSocket() async {
+        let agent = DstackGuestAgent(socketPath: "/nonexistent/dstack.sock", timeout: .seconds(1))
+        await #expect { try await agent.info() } throws: { "\($0)".contains("cannot connect to the guest agent at /nonexistent/dstack.sock") }
+    }
+
+    @Test("A slow agent times out; one that answers malformed JSON or an error status is named")
+    func badAgents() async throws {
+        let directory = Fixture.workRoot()
+        for (name, reply, expected) in [
+            ("slow", nil, "timed out waiting for the guest agent"),
+            ("garbage", "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nnot json!", "answered malformed JSON"),
+            ("error", "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nboom", "answered HTTP 500: boom"),
+            ("chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"ke\r\n0\r\n\r\n", "answered malformed JSON"),
+        ] as [(String, String?, String)] {
+            let path = directory + "/\(name).sock"
+            let server = try FakeAgent(path: path, reply: reply)
+            let agent = DstackGuestAgent(socketPath: path, timeout: .milliseconds(500))
+            await #expect { try await agent.key(path: "p", purpose: "x") } throws: { "\($0)".contains(expected) }
+            server.stop()
+        }
+    }
+}
+
+/// A unix-socket server that answers every connection with `reply` (or never, when `nil`).
+final class FakeAgent: @unchecked Sendable {
+    private let fd: Int32
+    private let thread: Thread
+
+    init(path: String, reply: String?) throws {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        listen(fd, 4)
+        self.fd = fd
+        thread = Thread {
+            while case let client = accept(fd, nil, nil), client >= 0 {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                _ = read(client, &buffer, buffer.count)
+                if let reply {
+                    _ = reply.withCString { write(client, $0, strlen($0)) }
+                    close(client)
+                } else {
+                    Thread.sleep(forTimeInterval: 2)
+                    close(client)
+                }
+            }
+        }
+        thread.start()
+    }
+
+    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+}
