@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import OAuth3Client
 import OAuth3Wire
 import Subprocess
