@@ -3,13 +3,14 @@
 #   - Debian packages: libseccomp-dev, libcap-dev (the jail's C libraries), pkg-config;
 #     chromium and chromium-driver (the approval page's browser test)
 #   - Deno 2.9.8, from PyPI's `deno` wheel, into .tools/deno (ignored by git)
-#   - Selenium, from PyPI, into .tools/python (drives Chromium in the browser test)
+#   - Selenium and dcap-qvl, from PyPI, into .tools/python (the browser test; the DCAP cross-check and benchmark)
 # Idempotent: a second run installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DENO_VERSION=2.9.8
 SELENIUM_VERSION=4.35.0
+DCAP_QVL_VERSION=0.7.0
 APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver)
 
 missing=()
@@ -37,4 +38,9 @@ if ! PYTHONPATH=.tools/python python3 -c "import selenium, sys; sys.exit(seleniu
   echo "setup: installing Selenium $SELENIUM_VERSION from PyPI into .tools/python"
   rm -rf .tools/python
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target .tools/python "selenium==$SELENIUM_VERSION"
+fi
+
+if ! PYTHONPATH=.tools/python python3 -c "import dcap_qvl, sys; sys.exit(dcap_qvl.__version__ != '$DCAP_QVL_VERSION')" 2>/dev/null; then
+  echo "setup: installing dcap-qvl $DCAP_QVL_VERSION from PyPI into .tools/python"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target .tools/python "dcap-qvl==$DCAP_QVL_VERSION"
 fi
