@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import OAuth3Client
 import OAuth3Wire
 import Subprocess
@@ -63,9 +62,8 @@ struct CLITests {
         let status = try JSONDecoder().decode(ExecutionStatus.self, from: Data(run.out.utf8))
         #expect(status.status == "completed" && status.skillId == "hello-skill")
         #expect(status.result?["stdout"]?.stringValue == "hello from the enclave\n")
-        var info = stat()
-        #expect(stat(home + "/.oauth3/key", &info) == 0 && info.st_mode & 0o777 == 0o600)
-        #expect(stat(home + "/.oauth3", &info) == 0 && info.st_mode & 0o777 == 0o700)
+        #expect(try permissions(home + "/.oauth3/key") == 0o600)
+        #expect(try permissions(home + "/.oauth3") == 0o700)
     }
 
     @Test("A denied execution exits 1 with the final JSON")
@@ -109,4 +107,9 @@ struct CLITests {
         let polled = try await oauth3(["poll", job.requestId], environment: env)
         #expect(polled.status == 0 && polled.out.contains("\"completed\""))
     }
+}
+
+/// The permission bits of a file, as `ls -l` shows them.
+private func permissions(_ path: String) throws -> Int {
+    try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
 }
