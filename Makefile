@@ -1,9 +1,10 @@
 # make run   – install what is missing, build, start the daemon and print its URL, a fresh key and an example
 # make test  – the same setup, then the whole test suite (real Deno, real jail)
-# make bench – per-job sandbox overhead and oauth3-enclave run vs bare deno run, medians
+# make bench – per-job sandbox overhead, oauth3-enclave run vs bare deno run, DCAP verify vs dcap-qvl; medians
 SWIFT ?= swift
 BIN = .build/debug
 DENO = .tools/deno/bin/deno
+VECTORS = Tests/Vectors/dcap
 
 .PHONY: setup build run demo test bench clean
 
@@ -32,6 +33,10 @@ bench: setup
 	@echo
 	@echo "== the whole CLI, one process per job (what \`oauth3-enclave run\` pays)"
 	@python3 scripts/bench.py --enclave .build/release/oauth3-enclave --deno $(DENO) --skill bench/hello.ts
+	@echo
+	@echo "== a full DCAP verification of the TDX test vector (quote + collateral), ours vs dcap-qvl"
+	@.build/release/oauth3-enclave bench-verify $(VECTORS)/tdx_quote.bin $(VECTORS)/tdx_quote_collateral.json --now 1750330147
+	@PYTHONPATH=.tools/python python3 scripts/bench_dcap_qvl.py $(VECTORS)/tdx_quote.bin $(VECTORS)/tdx_quote_collateral.json 1750330147
 
 clean:
 	rm -rf .build

@@ -3,9 +3,9 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Real quotes and event logs from TDX and SGX machines (`../shared/testvectors`, see its README).
+/// Real quotes and event logs from TDX and SGX machines (`Tests/Vectors`, copied from the team's shared vectors; see its README).
 enum Vectors {
-    static let directory = Fixture.repository.deletingLastPathComponent().appendingPathComponent("shared/testvectors")
+    static let directory = Fixture.repository.appendingPathComponent("Tests/Vectors")
     static func data(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent(path).path) else {
             throw POSIXError(.ENOENT)

@@ -2,7 +2,7 @@ import DCAPVerifier
 import Foundation
 import Testing
 
-/// The documented verdicts of `../shared/testvectors/README.md`.
+/// The documented verdicts of `Tests/Vectors/README.md`.
 @Suite("DCAP verdicts on the real vectors")
 struct VectorVerdictTests {
     func report(_ quote: String, _ collateral: String, at seconds: TimeInterval, acceptable: Set<String> = QuoteVerifier.defaultAcceptableStatuses, mutate: (inout [UInt8]) -> Void = { _ in }) async throws -> DCAPReport {

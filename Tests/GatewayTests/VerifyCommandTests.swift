@@ -9,7 +9,7 @@ import Testing
 /// `oauth3-enclave verify` on the real vectors, offline and against a PCCS served here.
 @Suite("oauth3-enclave verify", .serialized, .timeLimit(.minutes(2)))
 struct VerifyCommandTests {
-    static let vectors = Fixture.repository.deletingLastPathComponent().appendingPathComponent("shared/testvectors").path
+    static let vectors = Fixture.repository.appendingPathComponent("Tests/Vectors").path
 
     func verify(_ arguments: [String]) async throws -> (status: Int32, out: String) {
         let run = try await Fixture.execute(Fixture.enclave, ["verify"] + arguments)
