@@ -17,7 +17,9 @@ struct CollateralFetcher {
         guard let leaf = certificates.first else { throw ValidationError("the quote has no PCK certificate") }
         let fmspc = try PCKExtension(certificate: leaf).fmspc.map { String(format: "%02X", $0) }.joined()
         let kind = quote.isTDX ? "tdx" : "sgx"
-        let (pckCRL, pckCRLHeaders) = try await get("/sgx/certification/v4/pckcrl?ca=platform&encoding=der")
+        // Intel issues PCK certificates from two CAs, each with its own CRL; the leaf's issuer says which.
+        let ca = leaf.issuer.description.contains("Processor") ? "processor" : "platform"
+        let (pckCRL, pckCRLHeaders) = try await get("/sgx/certification/v4/pckcrl?ca=\(ca)&encoding=der")
         let (tcb, tcbHeaders) = try await get("/\(kind)/certification/v4/tcb?fmspc=\(fmspc)")
         let (qe, qeHeaders) = try await get("/\(kind)/certification/v4/qe/identity")
         let (rootCRL, _) = try await get("/sgx/certification/v4/rootcacrl")

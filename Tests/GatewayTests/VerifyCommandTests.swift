@@ -48,8 +48,10 @@ struct VerifyCommandTests {
         let collateral = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.vectors + "/dcap/tdx_quote_collateral.json"))) as! [String: String]
         @Sendable func chainHeader(_ key: String) -> String { collateral[key]!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
         let router = Router()
-        router.get("/sgx/certification/v4/pckcrl") { _, _ in
-            Response(status: .ok, headers: [HTTPField.Name("SGX-PCK-CRL-Issuer-Chain")!: chainHeader("pck_crl_issuer_chain")], body: .init(byteBuffer: ByteBuffer(string: collateral["pck_crl"]!)))
+        router.get("/sgx/certification/v4/pckcrl") { request, _ in
+            // The vector's PCK certificate comes from Intel's Platform CA: only that CRL is the right one.
+            guard request.uri.queryParameters.get("ca") == "platform" else { return Response(status: .notFound) }
+            return Response(status: .ok, headers: [HTTPField.Name("SGX-PCK-CRL-Issuer-Chain")!: chainHeader("pck_crl_issuer_chain")], body: .init(byteBuffer: ByteBuffer(string: collateral["pck_crl"]!)))
         }
         router.get("/sgx/certification/v4/rootcacrl") { _, _ in collateral["root_ca_crl"]! }
         router.get("/tdx/certification/v4/tcb") { request, _ in
