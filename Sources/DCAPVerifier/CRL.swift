@@ -16,16 +16,23 @@ public struct RevocationList: Sendable, Hashable {
     public init(der: [UInt8]) throws(QuoteParseError) {
         do {
             let root = try DER.parse(der)
-            guard case .constructed(let parts) = root.content else { throw QuoteParseError("CRL is not a SEQUENCE") }
-            var top = parts.makeIterator()
-            guard let tbs = top.next(), let _ = top.next(), let signatureNode = top.next() else { throw QuoteParseError("CRL has not three parts") }
+            guard root.identifier == .sequence, case .constructed(let parts) = root.content else { throw QuoteParseError("CRL is not a SEQUENCE") }
+            let top = Array(parts)
+            guard top.count == 3 else { throw QuoteParseError("CRL has \(top.count) parts, not three") }
+            let (tbs, outerAlgorithm, signatureNode) = (top[0], top[1], top[2])
             tbsBytes = Array(tbs.encodedBytes)
             let bits = try ASN1BitString(derEncoded: signatureNode)
             signature = Array(bits.bytes)
-            guard case .constructed(let fields) = tbs.content else { throw QuoteParseError("TBSCertList is not a SEQUENCE") }
+            guard tbs.identifier == .sequence, case .constructed(let fields) = tbs.content else { throw QuoteParseError("TBSCertList is not a SEQUENCE") }
             var nodes = Array(fields)
             if let first = nodes.first, first.identifier == .integer { nodes.removeFirst() }  // version
             guard nodes.count >= 3 else { throw QuoteParseError("TBSCertList is too short") }
+            // RFC 5280 §5.1.1.2: the outer algorithm must be the signed one; Intel signs with ECDSA P-256/SHA-256.
+            guard outerAlgorithm.encodedBytes.elementsEqual(nodes[0].encodedBytes),
+                case .constructed(let algorithm) = outerAlgorithm.content,
+                let oid = algorithm.first(where: { _ in true }), oid.identifier == .objectIdentifier,
+                try ASN1ObjectIdentifier(derEncoded: oid) == Self.ecdsaWithSHA256
+            else { throw QuoteParseError("CRL signature algorithm is not ecdsa-with-SHA256 in both places") }
             thisUpdate = try Self.time(nodes[2])
             var index = 3
             var next: Date?
@@ -35,11 +42,14 @@ public struct RevocationList: Sendable, Hashable {
             }
             nextUpdate = next
             var serials: Set<[UInt8]> = []
-            if index < nodes.count, nodes[index].identifier == .sequence, case .constructed(let entries) = nodes[index].content {
-                for entry in entries {
-                    guard case .constructed(let entryFields) = entry.content, let serial = entryFields.first(where: { _ in true }),
-                        case .primitive(let bytes) = serial.content
-                    else { continue }
+            if index < nodes.count, nodes[index].identifier == .sequence {
+                // A revoked entry we cannot read could be the one that names our certificate: refuse the list.
+                guard case .constructed(let entries) = nodes[index].content else { throw QuoteParseError("revokedCertificates is not a SEQUENCE") }
+                for (number, entry) in entries.enumerated() {
+                    guard entry.identifier == .sequence, case .constructed(let entryFields) = entry.content,
+                        let serial = entryFields.first(where: { _ in true }), serial.identifier == .integer,
+                        case .primitive(let bytes) = serial.content, !bytes.isEmpty
+                    else { throw QuoteParseError("revoked entry \(number) has no serial number") }
                     serials.insert(Array(bytes.drop { $0 == 0 }))
                 }
             }
@@ -50,6 +60,8 @@ public struct RevocationList: Sendable, Hashable {
             throw QuoteParseError("CRL: \(error)")
         }
     }
+
+    static let ecdsaWithSHA256: ASN1ObjectIdentifier = [1, 2, 840, 10045, 4, 3, 2]
 
     private static func time(_ node: ASN1Node) throws -> Date {
         if node.identifier == .utcTime {

@@ -4,6 +4,7 @@ import Foundation
 /// signatures and issuer chains, and the root and PCK CRLs. The JSON layout of the test vectors (and of
 /// dcap-qvl): certificates as PEM, CRLs as hex DER, signatures as hex r‖s.
 public struct Collateral: Sendable, Hashable, Codable {
+    /// Kept for the format; the PCK CRL is checked against the CA in the quote's own chain instead.
     public var pckCRLIssuerChain: String
     public var rootCACRL: String
     public var pckCRL: String

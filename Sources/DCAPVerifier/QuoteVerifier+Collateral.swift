@@ -36,7 +36,6 @@ extension QuoteVerifier {
 
         // Revocation: the root CRL (signed by the root) and the PCK CRL (signed by the PCK CA).
         let pckChain = (try? PEMDocument.parseMultiple(pemString: quote.signature.pckChainPEM).map { try Certificate(pemDocument: $0) }) ?? []
-        let crlIssuers = (try? PEMDocument.parseMultiple(pemString: collateral.pckCRLIssuerChain).map { try Certificate(pemDocument: $0) }) ?? []
         guard let leaf = pckChain.first, let rootCRLBytes = bytes(fromHex: collateral.rootCACRL), let pckCRLBytes = bytes(fromHex: collateral.pckCRL),
             let rootCRL = try? RevocationList(der: rootCRLBytes), let pckCRL = try? RevocationList(der: pckCRLBytes)
         else {
@@ -46,9 +45,12 @@ extension QuoteVerifier {
         let rootSigned = trustedRoots.contains { rootCRL.isSigned(by: $0) }
         add("root_crl", rootSigned && rootCRL.isCurrent(at: time),
             rootSigned ? (rootCRL.isCurrent(at: time) ? "the root CA CRL is signed by the root and current" : "the root CA CRL has expired") : "the root CA CRL is not signed by the trusted root")
-        let pckCA = pckChain.dropFirst().first { pckCRL.isSigned(by: $0) } ?? crlIssuers.first { pckCRL.isSigned(by: $0) }
+        // The PCK CRL must come from the CA that issued this PCK certificate, taken from the quote's chain (already
+        // checked to the pinned root; the collateral's CRL issuer chain adds nothing). Any other signer, the root
+        // above all, would let the root CA CRL stand in for the PCK CRL and hide a revoked PCK certificate.
+        let pckCA = pckChain.dropFirst().dropLast().first { $0.subject == leaf.issuer && pckCRL.isSigned(by: $0) }
         add("pck_crl", pckCA != nil && pckCRL.isCurrent(at: time),
-            pckCA == nil ? "the PCK CRL is not signed by the PCK CA" : (pckCRL.isCurrent(at: time) ? "the PCK CRL is signed by the PCK CA and current" : "the PCK CRL has expired"))
+            pckCA == nil ? "the PCK CRL is not signed by the CA that issued the PCK certificate" : (pckCRL.isCurrent(at: time) ? "the PCK CRL is signed by the PCK CA and current" : "the PCK CRL has expired"))
         let revokedIntermediate = pckChain.dropFirst().dropLast().contains { rootCRL.revokes($0) }
         add("pck_ca_not_revoked", !revokedIntermediate, revokedIntermediate ? "the PCK CA certificate is revoked by the root CA CRL" : "the PCK CA is not revoked")
         let revokedLeaf = pckCRL.revokes(leaf)
