@@ -82,7 +82,7 @@ let package = Package(
         // The development guest agent's HTTP server on a unix socket.
         .target(
             name: "DevGuestAgent",
-            dependencies: ["Attestation", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["Attestation", "DCAPVerifier", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strict
         ),
         // The JSON bodies of the API, shared by the server and the client; model only.
@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "SkillManifest", "Sandbox", "Store", "Vault", "OAuth3Wire", "Attestation",
+                "SkillManifest", "Sandbox", "Store", "Vault", "OAuth3Wire", "Attestation", "DCAPVerifier",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),

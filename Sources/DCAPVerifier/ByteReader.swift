@@ -48,19 +48,26 @@ extension Array where Element == UInt8 {
     }
 }
 
-/// Parses hex, with or without `0x`, ignoring surrounding whitespace.
+/// Parses hex, with or without `0x`, ignoring surrounding whitespace. Only the digits 0-9, a-f, A-F:
+/// no signs or spaces inside (`UInt8(_:radix:)` would take "+f").
 public func bytes(fromHex text: String) -> [UInt8]? {
-    var digits = Substring(text.trimmingCharactersOfWhitespace())
-    if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits = digits.dropFirst(2) }
+    var digits = Substring(text.trimmingCharactersOfWhitespace()).utf8
+    if digits.starts(with: "0x".utf8) || digits.starts(with: "0X".utf8) { digits = digits.dropFirst(2) }
     guard digits.count % 2 == 0 else { return nil }
+    func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
     var out: [UInt8] = []
     out.reserveCapacity(digits.count / 2)
-    var index = digits.startIndex
-    while index < digits.endIndex {
-        let next = digits.index(index, offsetBy: 2)
-        guard let byte = UInt8(digits[index..<next], radix: 16) else { return nil }
-        out.append(byte)
-        index = next
+    var iterator = digits.makeIterator()
+    while let high = iterator.next(), let low = iterator.next() {
+        guard let high = nibble(high), let low = nibble(low) else { return nil }
+        out.append(high << 4 | low)
     }
     return out
 }

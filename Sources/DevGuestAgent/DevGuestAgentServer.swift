@@ -1,4 +1,5 @@
 import Attestation
+import DCAPVerifier
 import Foundation
 import Hummingbird
 import Logging
@@ -14,7 +15,7 @@ public enum DevGuestAgentServer {
         let router = Router()
         router.post("/GetQuote") { request, context -> Response in
             let body = try await request.decode(as: QuoteRequest.self, context: context)
-            guard let data = bytesFromHex(body.reportData), data.count <= 64 else {
+            guard let data = bytes(fromHex: body.reportData), data.count <= 64 else {
                 throw HTTPError(.badRequest, message: "report_data must be hex of at most 64 bytes")
             }
             let reply = try authority.quote(reportData: data)
@@ -50,21 +51,6 @@ public enum DevGuestAgentServer {
     private struct KeyRequest: Decodable {
         let path: String
         let purpose: String?
-    }
-
-    private static func bytesFromHex(_ text: String) -> [UInt8]? {
-        var digits = Substring(text)
-        if digits.hasPrefix("0x") { digits = digits.dropFirst(2) }
-        guard digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        var index = digits.startIndex
-        while index < digits.endIndex {
-            let next = digits.index(index, offsetBy: 2)
-            guard let byte = UInt8(digits[index..<next], radix: 16) else { return nil }
-            out.append(byte)
-            index = next
-        }
-        return out
     }
 }
 

@@ -1,4 +1,5 @@
 import Attestation
+import DCAPVerifier
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -25,7 +26,7 @@ struct Routes {
         router.get("/approve/:id") { request, context in try await approvalPage(request, context) }
         router.get("/v1/attestation") { request, _ in
             let nonceText = request.uri.queryParameters.get("nonce") ?? ""
-            guard let nonce = hexBytes(nonceText), (8...64).contains(nonce.count) else {
+            guard let nonce = bytes(fromHex: nonceText), (8...64).contains(nonce.count) else {
                 throw GatewayError.badRequest("nonce must be 8 to 64 bytes of hex (?nonce=…)")
             }
             do {
@@ -106,7 +107,7 @@ struct Routes {
         case (let plain?, nil): value = plain
         case (nil, let sealed?):
             // Sealed to the enclave's HPKE key (GET /v1/attestation): whoever relayed it never saw it.
-            guard let enc = hexBytes(sealed.enc), let ciphertext = hexBytes(sealed.ciphertext) else {
+            guard let enc = bytes(fromHex: sealed.enc), let ciphertext = bytes(fromHex: sealed.ciphertext) else {
                 throw GatewayError.badRequest("sealed.enc and sealed.ciphertext must be hex")
             }
             do {
@@ -208,18 +209,4 @@ extension Request {
 
 extension ByteBuffer {
     var isEmpty: Bool { readableBytes == 0 }
-}
-
-/// Hex to bytes (lowercase or uppercase, no prefix).
-func hexBytes(_ text: String) -> [UInt8]? {
-    guard text.count % 2 == 0 else { return nil }
-    var out: [UInt8] = []
-    var index = text.startIndex
-    while index < text.endIndex {
-        let next = text.index(index, offsetBy: 2)
-        guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
-        out.append(byte)
-        index = next
-    }
-    return out
 }

@@ -70,6 +70,13 @@ struct ParsingTests {
         #expect(throws: QuoteParseError.self) { try EventLog.replay(forged) }
     }
 
+    @Test("Hex: both cases, an optional 0x, surrounding whitespace; nothing else")
+    func hex() {
+        #expect(bytes(fromHex: " 0x00fFa9\n") == [0x00, 0xff, 0xa9])
+        #expect(bytes(fromHex: "") == [])
+        for bad in ["+f", "-0", "0", "0g", "0 0", "0x0x00", "١٢"] { #expect(bytes(fromHex: bad) == nil, "\(bad)") }
+    }
+
     @Test("Truncated and mutated quotes are errors, never crashes")
     func mutations() throws {
         let raw = try Vectors.data("dcap/tdx_quote.bin")
