@@ -60,12 +60,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // Pure verification: quote parsing, DCAP chain and TCB checks, event-log replay. swift-crypto and
-        // swift-certificates only, so an auditor's tool or a client can ship it alone.
+        // Pure verification: quote parsing, DCAP chain and TCB checks, event-log replay. swift-crypto,
+        // swift-certificates and OAuth3Wire (no dependencies) only, so an auditor's tool or a client can ship it alone.
         .target(
             name: "DCAPVerifier",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
+                "OAuth3Wire", .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict

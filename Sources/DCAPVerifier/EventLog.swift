@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OAuth3Wire
 
 /// One event of a dstack event log (the JSON the guest agent returns with a quote).
 public struct EventLogEntry: Codable, Sendable, Hashable {
@@ -12,16 +13,19 @@ public struct EventLogEntry: Codable, Sendable, Hashable {
     public var event: String
     /// Hex.
     public var eventPayload: String
+    /// How a runtime event's digest is formed: absent or 1 (the original form), 2 (canonical JSON).
+    public var version: Int?
 
-    public init(imr: Int, eventType: UInt32, digest: String, event: String, eventPayload: String) {
+    public init(imr: Int, eventType: UInt32, digest: String, event: String, eventPayload: String, version: Int? = nil) {
         self.imr = imr
         self.eventType = eventType
         self.digest = digest
         self.event = event
         self.eventPayload = eventPayload
+        self.version = version
     }
 
-    enum CodingKeys: String, CodingKey { case imr, eventType = "event_type", digest, event, eventPayload = "event_payload" }
+    enum CodingKeys: String, CodingKey { case imr, eventType = "event_type", digest, event, eventPayload = "event_payload", version }
 }
 
 /// Replays an event log into RTMR values, and reads the application's identity from its runtime events.
@@ -38,8 +42,17 @@ public enum EventLog {
         }
     }
 
-    /// SHA-384(le32(event_type) ‖ ":" ‖ name ‖ ":" ‖ payload): the digest of a runtime event.
-    public static func runtimeDigest(name: String, payload: [UInt8]) -> [UInt8] {
+    /// The digest of a runtime event. Version 1: SHA-384(le32(event_type) ‖ ":" ‖ name ‖ ":" ‖ payload).
+    /// Version 2 (newer dstack): SHA-384 of the RFC 8785 canonical JSON
+    /// `{"event":name,"event_type":134217729,"payload":lowercase hex,"version":2}`.
+    public static func runtimeDigest(name: String, payload: [UInt8], version: Int = 1) -> [UInt8] {
+        if version == 2 {
+            let canonical = CanonicalJSON.encode(.object([
+                "event": .string(name), "event_type": .number(Double(runtimeEventType)),
+                "payload": .string(payload.hexString), "version": .number(2),
+            ]))
+            return Array(SHA384.hash(data: canonical))
+        }
         var message = withUnsafeBytes(of: runtimeEventType.littleEndian, Array.init)
         message += Array(":".utf8) + Array(name.utf8) + Array(":".utf8) + payload
         return Array(SHA384.hash(data: message))
@@ -55,7 +68,9 @@ public enum EventLog {
             let stated = bytes(fromHex: entry.digest) ?? []
             let digest: [UInt8]
             if entry.eventType == runtimeEventType {
-                digest = runtimeDigest(name: entry.event, payload: payload)
+                let version = entry.version ?? 1
+                guard version == 1 || version == 2 else { throw QuoteParseError("event \(index) (\(entry.event)): unknown digest version \(version)") }
+                digest = runtimeDigest(name: entry.event, payload: payload, version: version)
                 guard stated.isEmpty || stated == digest else {
                     throw QuoteParseError("event \(index) (\(entry.event)): stated digest is not SHA-384 of its name and payload")
                 }

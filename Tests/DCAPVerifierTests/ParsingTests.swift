@@ -1,3 +1,4 @@
+import Crypto
 import DCAPVerifier
 import Foundation
 import TestSupport
@@ -68,6 +69,37 @@ struct ParsingTests {
         let index = forged.firstIndex { $0.event == "compose-hash" }!
         forged[index].eventPayload = String(repeating: "00", count: 32)
         #expect(throws: QuoteParseError.self) { try EventLog.replay(forged) }
+    }
+
+    @Test("Version-2 runtime events: SHA-384 of dstack's canonical JSON; mixed logs replay; wrong digests and versions are refused")
+    func versionTwoEvents() throws {
+        // The canonical forms dstack's own tests pin (cc-eventlog/src/runtime_events.rs).
+        let pinned: [(String, [UInt8], String)] = [
+            ("compose-hash", [0xab, 0xcd], #"{"event":"compose-hash","event_type":134217729,"payload":"abcd","version":2}"#),
+            ("event\"with\\special\nchars", [0xff], #"{"event":"event\"with\\special\nchars","event_type":134217729,"payload":"ff","version":2}"#),
+        ]
+        for (name, payload, canonical) in pinned {
+            #expect(EventLog.runtimeDigest(name: name, payload: payload, version: 2) == Array(SHA384.hash(data: Array(canonical.utf8))), "\(name)")
+        }
+        #expect(EventLog.runtimeDigest(name: "x", payload: [1], version: 2) != EventLog.runtimeDigest(name: "x", payload: [1]))
+
+        func event(_ name: String, _ payload: [UInt8], version: Int?, digest: String = "") -> EventLogEntry {
+            EventLogEntry(imr: 3, eventType: EventLog.runtimeEventType, digest: digest, event: name, eventPayload: payload.map { String(format: "%02x", $0) }.joined(), version: version)
+        }
+        let log = [event("app-id", [1, 2], version: nil), event("compose-hash", [3, 4], version: 2), event("instance-id", [5, 6], version: 1)]
+        var expected = [UInt8](repeating: 0, count: 48)
+        for digest in [EventLog.runtimeDigest(name: "app-id", payload: [1, 2]), EventLog.runtimeDigest(name: "compose-hash", payload: [3, 4], version: 2),
+                       EventLog.runtimeDigest(name: "instance-id", payload: [5, 6])] {
+            expected = Array(SHA384.hash(data: expected + digest))
+        }
+        #expect(try EventLog.replay(log)[3] == expected)
+        // The entry's JSON carries the version; decoding keeps it.
+        let decoded = try EventLog.decode(Array(#"[{"imr":3,"event_type":134217729,"digest":"","event":"compose-hash","event_payload":"0304","version":2}]"#.utf8))
+        #expect(decoded.first?.version == 2)
+        // A version-2 event stating its version-1 digest, and an unknown version, are refused.
+        let v1Digest = EventLog.runtimeDigest(name: "compose-hash", payload: [3, 4]).map { String(format: "%02x", $0) }.joined()
+        #expect(throws: QuoteParseError.self) { try EventLog.replay([event("compose-hash", [3, 4], version: 2, digest: v1Digest)]) }
+        #expect(throws: QuoteParseError.self) { try EventLog.replay([event("compose-hash", [3, 4], version: 3)]) }
     }
 
     @Test("Hex: both cases, an optional 0x, surrounding whitespace; nothing else")

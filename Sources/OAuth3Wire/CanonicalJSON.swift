@@ -1,6 +1,5 @@
-import OAuth3Wire
-
-/// The canonical encoding a result is hashed in, chosen so any language recomputes it in a few lines:
+/// The canonical encoding a result is hashed in (and dstack's version-2 runtime events, which use RFC 8785
+/// JCS: the same for these values), chosen so any language recomputes it in a few lines:
 /// UTF-8 JSON, object keys sorted by Unicode code point, no whitespace, strings escaping only `"`, `\`
 /// and control characters (`\b \f \n \r \t`, others as `\u00xx`), non-ASCII as raw UTF-8, integers
 /// without a fraction. That is Python's `json.dumps(value, sort_keys=True, separators=(",", ":"),
