@@ -55,8 +55,12 @@ struct VerifyCommand: AsyncParsableCommand {
         var advisories: [String] = []
         if let parsed {
             if let entries, case .td(let report) = parsed.body, quote != nil {
-                let replayed = try? EventLog.replay(entries)
-                checks.append(.init(name: "event_log_replay", passed: replayed == report.rtmrs, detail: replayed == report.rtmrs ? "the event log replays to RTMR0–3" : "the event log does not replay to the quote's RTMRs"))
+                do {
+                    let matches = try EventLog.replay(entries) == report.rtmrs
+                    checks.append(.init(name: "event_log_replay", passed: matches, detail: matches ? "the event log replays to RTMR0–3" : "the event log does not replay to the quote's RTMRs"))
+                } catch {
+                    checks.append(.init(name: "event_log_replay", passed: false, detail: "\(error)"))
+                }
             }
             let isDevelopment = !(await QuoteVerifier(roots: [.development]).verifySignatures(of: parsed, at: time).contains { $0.name == "pck_chain" && !$0.passed })
             if isDevelopment && allowDevRoot {
@@ -80,6 +84,9 @@ struct VerifyCommand: AsyncParsableCommand {
         }
 
         let application = entries.map(EventLog.application)
+        // The identity is only as good as the log it came from: a log that does not replay states nothing.
+        let logReplayed = checks.contains { $0.name == "event_log_replay" && $0.passed }
+        let unproven = logReplayed ? "" : " (the event log did not replay to the quote, so it proves nothing)"
         var composeExpectation = expectComposeHash?.lowercased()
         if let compose {
             guard let data = FileManager.default.contents(atPath: compose) else { throw ValidationError("cannot read --compose \(compose)") }
@@ -87,11 +94,11 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         if let composeExpectation {
             let stated = application?.composeHash
-            checks.append(.init(name: "compose_hash", passed: stated == composeExpectation, detail: "the event log states compose hash \(stated ?? "none"); expected \(composeExpectation)"))
+            checks.append(.init(name: "compose_hash", passed: logReplayed && stated == composeExpectation, detail: "the event log states compose hash \(stated ?? "none"); expected \(composeExpectation)" + unproven))
         }
         if let expected = expectAppId?.lowercased() {
             let stated = application?.appID
-            checks.append(.init(name: "app_id", passed: stated == expected, detail: "the event log states app id \(stated ?? "none"); expected \(expected)"))
+            checks.append(.init(name: "app_id", passed: logReplayed && stated == expected, detail: "the event log states app id \(stated ?? "none"); expected \(expected)" + unproven))
         }
 
         let passed = !checks.isEmpty && checks.allSatisfy(\.passed)

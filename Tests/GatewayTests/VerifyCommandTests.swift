@@ -41,6 +41,15 @@ struct VerifyCommandTests {
         #expect(run.out.contains("✔ app_id") && run.out.contains("✔ compose_hash") && run.out.contains("✔ event_log_replay"))
         run = try await verify(base + ["--expect-app-id", "00"])
         #expect(run.status == 1 && run.out.contains("✘ app_id"))
+        // A log edited to state the expected identity but not replaying to the quote proves nothing.
+        let forged = Fixture.workRoot() + "/forged-eventlog-\(UUID().uuidString).json"
+        let original = try String(contentsOfFile: "\(v)/dstack/simulator_v055_eventlog.json", encoding: .utf8)
+        let edited = original.replacingOccurrences(of: "\"event\":\"system-ready\"", with: "\"event\":\"system-readz\"")
+        #expect(edited != original)
+        try edited.write(toFile: forged, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: forged) }
+        run = try await verify(["--quote", "\(v)/dstack/simulator_v055_quote.hex", "--event-log", forged, "--expect-app-id", "ea549f02e1a25fabd1cb788380e033ec5461b2ff"])
+        #expect(run.status == 1 && run.out.contains("✘ event_log_replay") && run.out.contains("✘ app_id") && run.out.contains("proves nothing"), "\(run.out)")
     }
 
     @Test("Collateral fetched from a PCCS gives the same verdict as the file")
