@@ -13,7 +13,7 @@ public struct DevelopmentAuthority: Sendable {
     static let rootKey = try! P256.Signing.PrivateKey(rawRepresentation: SHA256.hash(data: Data("oauth3-enclave development root CA v1".utf8)))
     /// SHA-256 of the development root's public key (SubjectPublicKeyInfo DER), pinned by verifiers that accept it.
     public static var rootKeySHA256: String {
-        SHA256.hash(data: rootKey.publicKey.derRepresentation).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: rootKey.publicKey.derRepresentation).hexString
     }
 
     let seed: [UInt8]

@@ -59,7 +59,3 @@ public struct DstackGuestAgent: GuestAgent {
 
     private struct KeyJSON: Decodable { let key: String }
 }
-
-extension Array where Element == UInt8 {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
-}

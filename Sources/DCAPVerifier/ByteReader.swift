@@ -37,12 +37,12 @@ public struct QuoteParseError: Error, Sendable, Hashable, CustomStringConvertibl
     public var description: String { "malformed quote: \(message)" }
 }
 
-extension Array where Element == UInt8 {
-    /// Lowercase hex.
-    var hex: String {
+extension Sequence<UInt8> {
+    /// Lowercase hex, the form `bytes(fromHex:)` reads back.
+    public var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
-        out.reserveCapacity(count * 2)
+        out.reserveCapacity(underestimatedCount * 2)
         for byte in self { out += [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]] }
         return String(decoding: out, as: UTF8.self)
     }

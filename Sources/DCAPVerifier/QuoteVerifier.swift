@@ -140,10 +140,6 @@ public enum IntelRoot {
     }
 }
 
-extension Sequence<UInt8> {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
-}
-
 extension Certificate.PublicKey {
     var p256: P256.Signing.PublicKey? { P256.Signing.PublicKey(self) }
     var subjectPublicKeyInfoBytes: [UInt8] {

@@ -19,12 +19,12 @@ public enum DevGuestAgentServer {
                 throw HTTPError(.badRequest, message: "report_data must be hex of at most 64 bytes")
             }
             let reply = try authority.quote(reportData: data)
-            return try json(["quote": reply.quote.map { String(format: "%02x", $0) }.joined(), "event_log": reply.eventLogJSON])
+            return try json(["quote": reply.quote.hexString, "event_log": reply.eventLogJSON])
         }
         router.post("/GetKey") { request, context -> Response in
             let body = try await request.decode(as: KeyRequest.self, context: context)
             let key = authority.key(path: body.path, purpose: body.purpose ?? "")
-            return try json(["key": key.map { String(format: "%02x", $0) }.joined()])
+            return try json(["key": key.hexString])
         }
         router.post("/Info") { _, _ -> Response in
             let data = try JSONEncoder().encode(authority.info)

@@ -1,4 +1,5 @@
 import Crypto
+import DCAPVerifier
 import Foundation
 
 /// Random identifiers and secrets, and the hashes the store keeps instead of secrets.
@@ -16,7 +17,7 @@ enum Identifiers {
     }
 
     static func sha256(_ text: String) -> Data { Data(SHA256.hash(data: Data(text.utf8))) }
-    static func sha256Hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+    static func sha256Hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).hexString }
 
     /// Compares two digests in constant time.
     static func equalDigests(_ a: Data, _ b: Data) -> Bool {

@@ -11,7 +11,7 @@ extension OAuth3Client {
     public func putSealedSecret(_ name: String, value: String, allowDevelopmentRoot: Bool = false) async throws {
         var generator = SystemRandomNumberGenerator()
         let nonce = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let document: JSONValue = try await send("GET", "/v1/attestation?nonce=\(nonce.map { String(format: "%02x", $0) }.joined())", body: Optional<SecretValue>.none)
+        let document: JSONValue = try await send("GET", "/v1/attestation?nonce=\(nonce.hexString)", body: Optional<SecretValue>.none)
         guard let signingKey = document["signing_public_key"]?.stringValue.flatMap(DCAPVerifier.bytes(fromHex:)),
             let hpkeKey = document["hpke_public_key"]?.stringValue.flatMap(DCAPVerifier.bytes(fromHex:)),
             let quoteBytes = document["quote"]?.stringValue.flatMap(DCAPVerifier.bytes(fromHex:))
@@ -36,7 +36,7 @@ extension OAuth3Client {
             recipientKey: try Curve25519.KeyAgreement.PublicKey(rawRepresentation: hpkeKey), ciphersuite: .Curve25519_SHA256_ChachaPoly,
             info: Data("oauth3-enclave/secret/v1\u{0}\(tenant)\u{0}\(name)".utf8))
         let ciphertext = try sender.seal(Data(value.utf8))
-        let sealed = SealedValue(enc: sender.encapsulatedKey.map { String(format: "%02x", $0) }.joined(), ciphertext: ciphertext.map { String(format: "%02x", $0) }.joined())
+        let sealed = SealedValue(enc: sender.encapsulatedKey.hexString, ciphertext: ciphertext.hexString)
         let _: [String: String] = try await send("PUT", "/secrets/\(name)", body: SecretValue(sealed: sealed))
     }
 }

@@ -54,7 +54,7 @@ struct CollateralFetcher {
     private static func hexOrDER(_ data: Data) -> String {
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if !text.isEmpty, text.allSatisfy(\.isHexDigit) { return text.lowercased() }
-        return data.map { String(format: "%02x", $0) }.joined()
+        return data.hexString
     }
 
     /// The exact text of the JSON member `name`'s object value, braces balanced, strings respected.

@@ -90,7 +90,7 @@ struct VerifyCommand: AsyncParsableCommand {
         var composeExpectation = expectComposeHash?.lowercased()
         if let compose {
             guard let data = FileManager.default.contents(atPath: compose) else { throw ValidationError("cannot read --compose \(compose)") }
-            composeExpectation = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            composeExpectation = SHA256.hash(data: data).hexString
         }
         if let composeExpectation {
             let stated = application?.composeHash
