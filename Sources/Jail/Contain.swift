@@ -46,10 +46,13 @@ public enum Contain {
             }
             try MountNamespace.enter(configuration.filesystem, uid: configuration.uid, gid: configuration.gid)
             try Namespaces.setHostname(configuration.hostname)
+            if !configuration.unsafeShareHostNetwork { try NetworkNamespace.bringUpLoopback() }
             try Capabilities.dropBoundingAndAmbient()
             try Identity.become(uid: configuration.uid, gid: configuration.gid)
             try Capabilities.clearAll()
             try NoNewPrivileges.apply()
+            // The bridge starts as unprivileged as the program will be, and listens before the program runs.
+            if let bridge = configuration.egressBridge { try bridge.start(listening: try bridge.listen()) }
             let environment = Environment.clean(keeping: configuration.keepEnvironment)
             Environment.scrubOriginal()
             let program = fork()

@@ -4,7 +4,7 @@
 /// ```
 /// oauth3-jail --root DIR [--bind-ro SRC DST]... [--tmpfs DST BYTES]... [--uid N] [--gid N]
 ///             [--cgroup DIR]... [--rlimit NAME SOFT HARD]... [--seccomp-default ACTION] [--seccomp RULE]...
-///             [--hostname NAME] [--keep-env NAME]... [--chdir DIR] [--report FILE]
+///             [--hostname NAME] [--keep-env NAME]... [--chdir DIR] [--report FILE] [--egress-bridge PORT SOCKET]
 ///             [--unsafe-share-host-network] [--unsafe-no-user-namespace] [--unsafe-no-seccomp]
 ///             -- PROGRAM [ARG]...
 /// ```
@@ -24,6 +24,7 @@ extension JailConfiguration {
         for name in keepEnvironment { out += ["--keep-env", name] }
         if let workingDirectory { out += ["--chdir", workingDirectory] }
         if let reportPath { out += ["--report", reportPath] }
+        if let egressBridge { out += ["--egress-bridge", String(egressBridge.port), egressBridge.socketPath] }
         if unsafeShareHostNetwork { out.append("--unsafe-share-host-network") }
         if unsafeNoUserNamespace { out.append("--unsafe-no-user-namespace") }
         if unsafeNoSeccomp { out.append("--unsafe-no-seccomp") }
@@ -93,6 +94,10 @@ extension JailConfiguration {
                 configuration.keepEnvironment.append(name)
             case "--chdir": configuration.workingDirectory = try absolute(for: flag)
             case "--report": configuration.reportPath = try absolute(for: flag)
+            case "--egress-bridge":
+                let port: UInt16 = try number(for: flag)
+                guard port > 0 else { throw JailUsageError("--egress-bridge: port 0") }
+                configuration.egressBridge = EgressBridge(port: port, socketPath: try absolute(for: flag))
             case "--unsafe-share-host-network": configuration.unsafeShareHostNetwork = true
             case "--unsafe-no-user-namespace": configuration.unsafeNoUserNamespace = true
             case "--unsafe-no-seccomp": configuration.unsafeNoSeccomp = true

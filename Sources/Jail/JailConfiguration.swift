@@ -33,8 +33,12 @@ public struct JailConfiguration: Sendable, Hashable {
     /// Host name inside the UTS namespace.
     public var hostname = "oauth3-job"
 
-    /// Shares the host's network namespace instead of an empty one (for jobs that declare hosts, until the
-    /// egress proxy exists).
+    /// The bridge to the daemon's egress proxy, for a job that declared hosts; `nil` leaves the job's
+    /// network namespace with loopback alone.
+    public var egressBridge: EgressBridge?
+
+    /// Shares the host's network namespace instead of a fresh one. The daemon never does; the jail's own
+    /// layer tests do, to check the other layers with a network present.
     public var unsafeShareHostNetwork = false
     /// Runs without a user namespace, for kernels or containers that refuse one. The jail then needs real
     /// root for its setup and drops to ``uid``/``gid`` before exec.

@@ -12,7 +12,7 @@ import Musl
 public struct JailFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// The isolation steps, in the order ``Contain/enter(_:)`` applies them.
     public enum Stage: String, Sendable, CaseIterable {
-        case usage, report, session, cgroup, groups, clone, userNamespace = "user_namespace", mount, hostname
+        case usage, report, session, cgroup, groups, clone, userNamespace = "user_namespace", mount, hostname, network
         case capabilities, identity, noNewPrivileges = "no_new_privs", fork, resourceLimits = "rlimits"
         case workingDirectory = "chdir", descriptors, environment, seccomp, exec
     }

@@ -38,4 +38,10 @@ int cjail_setresgid(unsigned int gid);
 int cjail_ids_are(unsigned int uid, unsigned int gid);
 int cjail_pipe_cloexec(int fds[2]);
 
+/// Sets IFF_UP on the loopback interface of the calling process's network namespace (SIOCSIFFLAGS: the
+/// `struct ifreq` union is C's to fill). Needs CAP_NET_ADMIN over that namespace. Returns 0 or -1 with errno.
+int cjail_loopback_up(void);
+/// close_range(first, last, 0): closes every descriptor in [first, last]. Returns 0 or -1 with errno.
+int cjail_close_range(unsigned int first, unsigned int last);
+
 #endif
