@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Skill headers: parse and validate, no I/O.
@@ -48,11 +49,18 @@ let package = Package(
         // A C program the escape tests run inside the jail, to try system calls Deno cannot reach.
         .executableTarget(name: "jail-probe"),
 
+        // Per-job egress proxy: the only way out of a job's network namespace (NIO; no sandbox knowledge).
+        .target(
+            name: "Egress",
+            dependencies: ["SkillManifest", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+
         // Manifest + limits -> jail + Deno invocation, supervision, classification, redaction.
         .target(
             name: "Sandbox",
             dependencies: [
-                "SkillManifest", "Jail",
+                "SkillManifest", "Jail", "Egress",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -119,8 +127,9 @@ let package = Package(
         .executableTarget(
             name: "oauth3-enclave",
             dependencies: [
-                "SkillManifest", "Sandbox", "Jail", "Gateway", "Store", "Vault", "Attestation", "DevGuestAgent", "DCAPVerifier",
+                "SkillManifest", "Sandbox", "Jail", "Gateway", "Store", "Vault", "Attestation", "DevGuestAgent", "DCAPVerifier", "Egress",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -148,7 +157,7 @@ let package = Package(
             name: "JailTests", dependencies: ["Jail", "Sandbox", "TestSupport", "oauth3-jail", "jail-probe"], swiftSettings: strict),
         .testTarget(
             name: "SandboxTests",
-            dependencies: ["Sandbox", "SkillManifest", "TestSupport", "oauth3-jail", "oauth3-enclave"],
+            dependencies: ["Sandbox", "Egress", "SkillManifest", "TestSupport", "oauth3-jail", "oauth3-enclave"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -176,10 +185,17 @@ let package = Package(
             name: "StoreTests",
             dependencies: ["Store", "Vault", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
+        .testTarget(
+            name: "EgressTests",
+            dependencies: [
+                "Egress", "Sandbox", "SkillManifest", "TestSupport", "oauth3-jail",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         // Real escapes attempted from inside the sandbox, in the realistic and the layers-only mode.
         .testTarget(
             name: "EscapeTests",
-            dependencies: ["Sandbox", "SkillManifest", "Jail", "TestSupport", "oauth3-jail", "jail-probe"],
+            dependencies: ["Sandbox", "Egress", "SkillManifest", "Jail", "TestSupport", "oauth3-jail", "jail-probe"],
             swiftSettings: strict
         ),
     ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and running the enclave needs, and says what it installs.
 #   - Debian packages: libseccomp-dev, libcap-dev (the jail's C libraries), pkg-config;
-#     chromium and chromium-driver (the approval page's browser test)
+#     chromium and chromium-driver (the approval page's browser test); iproute2 (the egress tests'
+#     network namespaces and veth pairs)
 #   - Deno 2.9.8, from PyPI's `deno` wheel, into .tools/deno (ignored by git)
 #   - Selenium and dcap-qvl, from PyPI, into .tools/python (the browser test; the DCAP cross-check and benchmark)
 # Idempotent: a second run installs nothing.
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 DENO_VERSION=2.9.8
 SELENIUM_VERSION=4.35.0
 DCAP_QVL_VERSION=0.7.0
-APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver)
+APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver iproute2)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

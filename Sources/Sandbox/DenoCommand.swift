@@ -1,3 +1,4 @@
+import Egress
 import SkillManifest
 
 /// The Deno command line and environment for one job, derived from the manifest alone (ARCHITECTURE.md,
@@ -22,12 +23,15 @@ public struct DenoCommand: Sendable, Hashable {
     ///   - manifest: the validated header.
     ///   - secrets: values of the granted secrets (only names the manifest declares are used).
     ///   - limits: the operator's limits (heap size).
-    ///   - refusedRanges: ranges denied to Deno even when hosts are allowed (IPv4 only: Deno cannot express IPv6 ranges).
+    ///   - refusedRanges: ranges also denied by Deno's own flag (IPv4 only: Deno cannot express IPv6 ranges).
+    ///     The egress proxy is the boundary; this is a second, independent check.
+    ///   - egressProxy: the proxy URL inside the job's namespace, for a job that declared hosts.
     ///   - unsafeOpenPermissions: `--allow-all` instead (the layers-only escape tests).
     ///   - environmentArguments: non-secret named arguments, readable by the skill as variables.
     public init(
         manifest: SkillManifest, secrets: [SecretName: String], limits: SandboxLimits,
-        refusedRanges: [IPRange], unsafeOpenPermissions: Bool = false, environmentArguments: [SecretName: String] = [:]
+        refusedRanges: [IPRange], egressProxy: String? = nil, unsafeOpenPermissions: Bool = false,
+        environmentArguments: [SecretName: String] = [:]
     ) {
         var arguments = ["run"] + Self.fixedFlags
         let granted = manifest.secrets.filter { secrets[$0] != nil }
@@ -46,7 +50,10 @@ public struct DenoCommand: Sendable, Hashable {
             arguments.append("--deny-net")
         } else {
             arguments.append("--allow-net=" + manifest.network.map(\.denoPermission).joined(separator: ","))
-            let denied = ["localhost"] + refusedRanges.filter(\.isIPv4).map(\.text)
+            // Deno checks the proxy's own address against --deny-net too, so loopback (where the bridge
+            // listens, alone in the job's namespace) stays off the list.
+            let bridge = IPAddress("127.0.0.1")!
+            let denied = ["localhost"] + refusedRanges.filter { $0.isIPv4 && !$0.contains(bridge) }.map(\.text)
             arguments.append("--deny-net=" + denied.joined(separator: ","))
         }
         arguments.append("--v8-flags=--max-old-space-size=\(limits.heapMiB)")
@@ -59,6 +66,10 @@ public struct DenoCommand: Sendable, Hashable {
             // Deno 2.9 otherwise copies its own 96 MB binary into DENO_DIR as a `node` shim on every start.
             ("DENO_DISABLE_NODE_SHIM", "1"),
         ]
+        if let egressProxy, !manifest.network.isEmpty {
+            // Deno's fetch sends every request through the proxy; nothing else in the namespace leads out.
+            environment += [("HTTP_PROXY", egressProxy), ("HTTPS_PROXY", egressProxy)]
+        }
         for name in granted { environment.append((name.rawValue, secrets[name]!)) }
         for name in argumentNames { environment.append((name.rawValue, environmentArguments[name]!)) }
         self.environment = environment

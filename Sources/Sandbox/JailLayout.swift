@@ -8,6 +8,10 @@ public enum JailLayout {
     public static let tmp = "/tmp"
     /// DENO_DIR (caches, `localStorage`), a tmpfs: nothing survives into the next job.
     public static let denoDir = "/deno"
-    /// Host files a job that shares the host network needs to resolve names.
-    public static let resolverFiles = ["/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf"]
+    /// The egress proxy's unix socket, bound in for jobs that declared hosts (only the bridge connects to it).
+    public static let egressSocket = "/run/oauth3/egress.sock"
+    /// The loopback port the bridge listens on inside the job's network namespace.
+    public static let egressPort: UInt16 = 3128
+    /// What Deno's `HTTP_PROXY` and `HTTPS_PROXY` say.
+    public static var egressProxyURL: String { "http://127.0.0.1:\(egressPort)" }
 }

@@ -11,6 +11,8 @@ public struct JobDirectory: Sendable {
         public var mountPoint: String { root + "/root" }
         /// Where the jail writes why it could not start Deno.
         public var jailReport: String { root + "/jail-report" }
+        /// The job's egress proxy socket (bound into the root at ``JailLayout/egressSocket``).
+        public var egressSocket: String { root + "/egress.sock" }
 
         public init(root: String) { self.root = root }
     }
@@ -39,10 +41,11 @@ public struct JobDirectory: Sendable {
         return JobDirectory(paths: paths, id: id)
     }
 
-    /// Removes the directory: the report file and two empty directories (everything the job wrote was in
+    /// Removes the directory: the report file, the proxy socket and two empty directories (everything the job wrote was in
     /// its own mount namespace), so three system calls; anything unexpected falls back to a recursive removal.
     public func remove() {
         unlink(paths.jailReport)
+        unlink(paths.egressSocket)
         if rmdir(paths.mountPoint) == 0 || errno == ENOENT, rmdir(paths.root) == 0 { return }
         try? FileManager.default.removeItem(atPath: paths.root)
     }

@@ -1,4 +1,5 @@
 import Crypto
+import Egress
 import Foundation
 import Jail
 import SkillManifest
@@ -13,18 +14,18 @@ public struct PolicySet: Sendable {
     public var manifest: ManifestConfiguration
     /// Per-job resource bounds.
     public var limits: SandboxLimits
-    /// Address ranges no job may reach (`egress.json`).
-    public var refusedRanges: [IPRange]
+    /// What the egress proxy admits beyond the declared hosts (`egress.json`).
+    public var egress: EgressPolicy
     /// The seccomp filter for this machine's architecture (`seccomp/<arch>.json`).
     public var seccomp: SeccompPolicy
     /// The combined hash of every file in the policy directory.
     public let sha256: String
 
     /// Builds a policy from values (tests, embedded defaults); `sha256` names where it came from.
-    public init(manifest: ManifestConfiguration, limits: SandboxLimits, refusedRanges: [IPRange], seccomp: SeccompPolicy, sha256: String) {
+    public init(manifest: ManifestConfiguration, limits: SandboxLimits, egress: EgressPolicy, seccomp: SeccompPolicy, sha256: String) {
         self.manifest = manifest
         self.limits = limits
-        self.refusedRanges = refusedRanges
+        self.egress = egress
         self.seccomp = seccomp
         self.sha256 = sha256
     }
@@ -34,14 +35,7 @@ public struct PolicySet: Sendable {
     /// - Throws: ``SandboxError`` naming the file and the field that is missing or wrong.
     public static func load(from directory: String) throws(SandboxError) -> PolicySet {
         let limitsFile: LimitsFile = try decode(LimitsFile.self, from: directory + "/limits.json")
-        let egressFile: EgressFile = try decode(EgressFile.self, from: directory + "/egress.json")
-        var ranges: [IPRange] = []
-        for (index, text) in egressFile.refusedRanges.enumerated() {
-            guard let range = IPRange(text) else {
-                throw .policy("\(directory)/egress.json: refused_ranges[\(index)] '\(text)' is not an address range (a.b.c.d/n or an IPv6 prefix)")
-            }
-            ranges.append(range)
-        }
+        let egress = try EgressFile.load(from: directory + "/egress.json")
         if let problem = limitsFile.sandbox.problems().first {
             throw .policy("\(directory)/limits.json: sandbox.\(problem)")
         }
@@ -55,7 +49,7 @@ public struct PolicySet: Sendable {
                 maxSourceBytes: manifest.maxSourceBytes, defaultTimeoutSeconds: manifest.defaultTimeoutSeconds,
                 maxTimeoutSeconds: manifest.maxTimeoutSeconds, maxSecrets: manifest.maxSecrets,
                 maxHosts: manifest.maxHosts, maxDescriptionLength: manifest.maxDescriptionLength),
-            limits: limitsFile.sandbox, refusedRanges: ranges, seccomp: seccomp, sha256: try hash(directory: directory))
+            limits: limitsFile.sandbox, egress: egress, seccomp: seccomp, sha256: try hash(directory: directory))
     }
 
     /// The combined hash described on ``PolicySet``.
@@ -78,7 +72,7 @@ public struct PolicySet: Sendable {
         return hasher.finalize().hex
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, from path: String) throws(SandboxError) -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from path: String) throws(SandboxError) -> T {
         guard let data = FileManager.default.contents(atPath: path) else { throw .policy("policy file \(path) is missing") }
         do {
             return try JSONDecoder().decode(T.self, from: data)
@@ -104,12 +98,6 @@ private struct LimitsFile: Decodable {
     }
     let manifest: Manifest
     let sandbox: SandboxLimits
-}
-
-/// `egress.json`.
-private struct EgressFile: Decodable {
-    let refusedRanges: [String]
-    enum CodingKeys: String, CodingKey { case refusedRanges = "refused_ranges" }
 }
 
 extension Sequence<UInt8> {

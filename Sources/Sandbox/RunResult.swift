@@ -1,3 +1,5 @@
+import Egress
+
 /// The result of one job, as `oauth3-enclave run` prints it and the API returns it.
 ///
 /// Keeps the SDK's fields (`stdout`, `stderr`, `exitCode`, `duration`) and adds what the daemon observed.
@@ -17,7 +19,8 @@ public struct RunResult: Sendable, Codable, Hashable {
         public var userNamespace: Bool
         /// `v1`, `v2`, or `none` (only when the operator explicitly allowed running without cgroups).
         public var cgroups: String
-        /// `none` (an empty network namespace) or `host`.
+        /// `loopback` (a network namespace with loopback alone) or `proxy` (the same, plus the bridge to
+        /// the job's egress proxy).
         public var network: String
         /// Whether the seccomp filter was loaded.
         public var seccomp: Bool
@@ -59,13 +62,15 @@ public struct RunResult: Sendable, Codable, Hashable {
     public var cpuUserMs: UInt64?
     public var cpuSysMs: UInt64?
     public var sandbox: Isolation
+    /// What the job did on the network (`nil` for a job without `@network`).
+    public var network: NetworkTranscript?
 
     enum CodingKeys: String, CodingKey {
         case success, status, outcome, exitCode, signal, stdout, stderr
         case stdoutTruncated = "stdout_truncated", stderrTruncated = "stderr_truncated", duration, skill
         case codeSHA256 = "code_sha256", granted, timeoutSeconds = "timeout_seconds", denoVersion = "deno_version"
         case policySHA256 = "policy_sha256", warnings, error
-        case memPeakBytes = "mem_peak_bytes", cpuUserMs = "cpu_user_ms", cpuSysMs = "cpu_sys_ms", sandbox
+        case memPeakBytes = "mem_peak_bytes", cpuUserMs = "cpu_user_ms", cpuSysMs = "cpu_sys_ms", sandbox, network
     }
 
     /// Encodes optionals as explicit `null`, so every field is always present.
@@ -93,5 +98,6 @@ public struct RunResult: Sendable, Codable, Hashable {
         try c.encode(cpuUserMs, forKey: .cpuUserMs)
         try c.encode(cpuSysMs, forKey: .cpuSysMs)
         try c.encode(sandbox, forKey: .sandbox)
+        try c.encode(network, forKey: .network)
     }
 }

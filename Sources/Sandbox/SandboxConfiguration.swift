@@ -1,3 +1,5 @@
+import Egress
+
 /// Where the sandbox's programs are and which policy it enforces. Built once at start, passed down.
 public struct SandboxConfiguration: Sendable {
     /// Whether jobs get a user namespace.
@@ -24,6 +26,8 @@ public struct SandboxConfiguration: Sendable {
     public var cgroupHierarchy: CgroupHierarchy?
     /// Runs jobs without cgroups (no memory, pids or cpu limits) where they cannot be created.
     public var unsafeAllowMissingCgroups = false
+    /// Resolves names for the egress proxies; `nil` asks the policy's name servers (or the system's).
+    public var egressResolver: (any NameResolver)?
     /// Gives Deno `--allow-all` instead of the manifest's permissions: the escape tests' "layers-only"
     /// mode, which proves the OS layers hold by themselves. Never for real jobs.
     public var unsafeOpenDenoPermissions = false

@@ -2,7 +2,7 @@
 /// ``RunResult`` with an ``Outcome``).
 public struct SandboxError: Error, Sendable, Hashable, CustomStringConvertible {
     private enum Code: Hashable, Sendable {
-        case policy, workDirectory, spawn, denoVersion, missingSecret, cgroup, isolation
+        case policy, workDirectory, spawn, denoVersion, missingSecret, cgroup, isolation, egress
     }
 
     private let code: Code
@@ -24,6 +24,10 @@ public struct SandboxError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The per-job directory could not be created.
     public static func workDirectory(_ message: String, file: String = #fileID, line: Int = #line) -> Self {
         .init(.workDirectory, message, file: file, line: line)
+    }
+    /// The job's egress proxy could not be started.
+    public static func egress(_ message: String, file: String = #fileID, line: Int = #line) -> Self {
+        .init(.egress, message, file: file, line: line)
     }
     /// The jail could not be started.
     public static func spawn(_ message: String, file: String = #fileID, line: Int = #line) -> Self {

@@ -1,4 +1,5 @@
 import Crypto
+import Egress
 import Jail
 import SkillManifest
 
@@ -8,18 +9,32 @@ public struct SkillRunner: Sendable {
     public let configuration: SandboxConfiguration
     /// What the machine offers, found once at start.
     public let host: SandboxHost
+    /// How egress proxies resolve names: the policy's name servers, else the system's.
+    public let resolver: any NameResolver
 
     /// Prepares a runner: inspects the machine once (Deno, namespaces, cgroups).
     /// - Throws: ``SandboxError`` when a required isolation layer is missing.
     public init(configuration: SandboxConfiguration) async throws(SandboxError) {
         self.configuration = configuration
         self.host = try await SandboxHost.inspect(configuration)
+        self.resolver = try Self.resolver(for: configuration)
     }
 
     /// A runner for a machine already inspected.
-    init(configuration: SandboxConfiguration, host: SandboxHost) {
+    init(configuration: SandboxConfiguration, host: SandboxHost) throws(SandboxError) {
         self.configuration = configuration
         self.host = host
+        self.resolver = try Self.resolver(for: configuration)
+    }
+
+    private static func resolver(for configuration: SandboxConfiguration) throws(SandboxError) -> any NameResolver {
+        if let resolver = configuration.egressResolver { return resolver }
+        let configured = configuration.policy.egress.nameservers
+        do {
+            return try DNSResolver(nameservers: configured.isEmpty ? DNSResolver.systemNameservers() : configured)
+        } catch {
+            throw .egress("name servers: \(error)")
+        }
     }
 
     /// Deno's version.
@@ -35,9 +50,10 @@ public struct SkillRunner: Sendable {
         let policy = configuration.policy
         let limits = policy.limits
         let deno = DenoCommand(
-            manifest: job.manifest, secrets: job.secrets, limits: limits, refusedRanges: policy.refusedRanges,
-            unsafeOpenPermissions: configuration.unsafeOpenDenoPermissions, environmentArguments: job.arguments)
-        let sharesNetwork = !job.manifest.network.isEmpty
+            manifest: job.manifest, secrets: job.secrets, limits: limits, refusedRanges: policy.egress.refusedRanges,
+            egressProxy: JailLayout.egressProxyURL, unsafeOpenPermissions: configuration.unsafeOpenDenoPermissions,
+            environmentArguments: job.arguments)
+        let usesEgress = !job.manifest.network.isEmpty
 
         var jail = JailConfiguration(
             program: JailLayout.deno, arguments: deno.arguments, keepEnvironment: deno.environment.map(\.name),
@@ -46,8 +62,10 @@ public struct SkillRunner: Sendable {
         jail.gid = limits.gid
         var binds = [FilesystemPlan.Bind(source: configuration.denoPath, target: JailLayout.deno)]
         binds += host.denoLibraries.map { FilesystemPlan.Bind(source: $0, target: $0) }
-        if sharesNetwork {
-            binds += JailLayout.resolverFiles.filter(fileExists).map { FilesystemPlan.Bind(source: $0, target: $0) }
+        if usesEgress {
+            // The proxy's socket, for the bridge; no resolver files: nothing inside resolves names.
+            binds.append(FilesystemPlan.Bind(source: directory.egressSocket, target: JailLayout.egressSocket))
+            jail.egressBridge = EgressBridge(port: JailLayout.egressPort, socketPath: JailLayout.egressSocket)
         }
         let tmpfsBytes = UInt64(limits.tmpfsMiB) << 20
         jail.filesystem = FilesystemPlan(
@@ -62,9 +80,6 @@ public struct SkillRunner: Sendable {
             .init(.cpu, soft: cpu, hard: cpu + 1),  // SIGXCPU at the soft limit, SIGKILL a second later
         ]
         jail.seccomp = policy.seccomp
-        // Until the egress proxy exists, a job that declares hosts shares the host's network namespace;
-        // Deno's --allow-net/--deny-net and the seccomp socket rules are then its network boundary.
-        jail.unsafeShareHostNetwork = sharesNetwork
         jail.unsafeNoUserNamespace = !host.userNamespace
         return (deno, jail)
     }
@@ -82,13 +97,34 @@ public struct SkillRunner: Sendable {
         let (deno, jail) = plan(job, in: directory.paths, cgroups: cgroup?.directories ?? [])
         let timeout = timeoutSeconds(for: job)
 
+        let supervise: @Sendable () async -> Result<ProcessObservation, SandboxError> = { [configuration] in
+            do throws(SandboxError) {
+                return .success(
+                    try await ProcessSupervisor.run(
+                        executable: configuration.jailPath, arguments: jail.encoded(), environment: deno.environment,
+                        input: job.source, stdoutCap: limits.stdoutMaxBytes, stderrCap: limits.stderrMaxBytes,
+                        timeout: .seconds(timeout)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let supervised: Result<ProcessObservation, SandboxError>
+        var transcript: NetworkTranscript?
+        if job.manifest.network.isEmpty {
+            supervised = await supervise()
+        } else {
+            let proxy = EgressProxy(declared: job.manifest.network, policy: configuration.policy.egress, resolver: resolver)
+            do {
+                (supervised, transcript) = try await proxy.serve(
+                    at: directory.paths.egressSocket, owner: (limits.uid, limits.gid), while: supervise)
+            } catch {
+                supervised = .failure(.egress("the egress proxy could not start: \(error)"))
+            }
+        }
         let observation: ProcessObservation
-        do {
-            observation = try await ProcessSupervisor.run(
-                executable: configuration.jailPath, arguments: jail.encoded(), environment: deno.environment,
-                input: job.source, stdoutCap: limits.stdoutMaxBytes, stderrCap: limits.stderrMaxBytes,
-                timeout: .seconds(timeout))
-        } catch {
+        switch supervised {
+        case .success(let value): observation = value
+        case .failure(let error):
             await Self.destroy(cgroup)
             throw error
         }
@@ -122,7 +158,8 @@ public struct SkillRunner: Sendable {
             cpuSysMs: usage?.cpuSystemMicroseconds.map { $0 / 1000 },
             sandbox: .init(
                 userNamespace: !jail.unsafeNoUserNamespace, cgroups: host.cgroups?.version.rawValue ?? "none",
-                network: jail.unsafeShareHostNetwork ? "host" : "none", seccomp: !jail.unsafeNoSeccomp))
+                network: jail.egressBridge == nil ? "loopback" : "proxy", seccomp: !jail.unsafeNoSeccomp),
+            network: transcript)
     }
 }
 
@@ -133,9 +170,4 @@ extension SkillRunner {
         guard let cgroup else { return }
         await Task.detached { await cgroup.destroy() }.value
     }
-}
-
-private func fileExists(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0
 }

@@ -1,3 +1,4 @@
+import Egress
 @testable import Sandbox
 import SkillManifest
 import TestSupport
@@ -32,7 +33,23 @@ struct DenoCommandTests {
         #expect(command.secretNames == ["A_KEY"])
         #expect(command.environment.last! == ("A_KEY", "v"))
         #expect(command.arguments.last == "-")
+        #expect(!command.environment.contains { $0.name.hasSuffix("_PROXY") })
         #expect(!command.arguments.contains { $0.contains("allow-all") || $0 == "-A" || $0.hasPrefix("--allow-read") || $0.hasPrefix("--allow-run") })
+    }
+
+    @Test("A job with hosts sends fetches through the bridge's proxy, which Deno's own --deny-net must not cover")
+    func egressProxy() throws {
+        let manifest = try SkillManifest.parse("// @skill a\n// @network api.example.com\n")
+        let withLoopback = ranges + [IPRange("127.0.0.0/8")!, IPRange("0.0.0.0/8")!]
+        let command = DenoCommand(manifest: manifest, secrets: [:], limits: .init(), refusedRanges: withLoopback, egressProxy: "http://127.0.0.1:3128")
+        #expect(command.arguments.contains("--deny-net=localhost,10.0.0.0/8,169.254.0.0/16,0.0.0.0/8"))
+        #expect(command.environment.filter { $0.name.hasSuffix("_PROXY") }.map { "\($0.name)=\($0.value)" } == [
+            "HTTP_PROXY=http://127.0.0.1:3128", "HTTPS_PROXY=http://127.0.0.1:3128",
+        ])
+        let offline = DenoCommand(
+            manifest: try SkillManifest.parse("// @skill a\n"), secrets: [:], limits: .init(), refusedRanges: ranges,
+            egressProxy: "http://127.0.0.1:3128")
+        #expect(!offline.environment.contains { $0.name.hasSuffix("_PROXY") })
     }
 }
 

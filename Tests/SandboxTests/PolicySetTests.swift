@@ -1,3 +1,4 @@
+import Egress
 import Foundation
 import Sandbox
 import SkillManifest
@@ -18,7 +19,7 @@ struct PolicySetTests {
         let original = try PolicySet.load(from: copy)
         #expect(original.sha256 == (try PolicySet.load(from: Fixture.policies)).sha256)
         #expect(original.limits.stdoutMaxBytes == 1 << 20 && original.manifest.maxTimeoutSeconds == 300)
-        #expect(original.refusedRanges.contains { $0.text == "169.254.0.0/16" })
+        #expect(original.egress.refusedRanges.contains { $0.text == "169.254.0.0/16" })
         let limits = copy + "/limits.json"
         let text = try String(contentsOfFile: limits, encoding: .utf8)
         try text.replacingOccurrences(of: "\"heap_mib\": 256", with: "\"heap_mib\": 257").write(toFile: limits, atomically: true, encoding: .utf8)

@@ -167,7 +167,7 @@ struct RunnerTests {
         let healthy = try await Fixture.runner()
         var configuration = healthy.configuration
         configuration.denoPath = "/nonexistent/deno"
-        let broken = SkillRunner(configuration: configuration, host: healthy.host)
+        let broken = try SkillRunner(configuration: configuration, host: healthy.host)
         let result = try await Fixture.run("// @skill x\nconsole.log(1)\n", runner: broken)
         #expect(result.outcome == .sandboxError)
         #expect(result.exitCode == 253)

@@ -28,7 +28,9 @@ public enum Fixture {
     }
 
     /// A sandbox configuration over the repository's policies, with `adjust` applied.
-    public static func configuration(workRoot: String = workRoot(), adjust: (inout SandboxConfiguration) -> Void = { _ in }) throws -> SandboxConfiguration {
+    public static func configuration(
+        workRoot: String = workRoot(), policies: String = policies, adjust: (inout SandboxConfiguration) -> Void = { _ in }
+    ) throws -> SandboxConfiguration {
         precondition(FileManager.default.isExecutableFile(atPath: deno), "Deno missing at \(deno): run `make setup`")
         var configuration = SandboxConfiguration(
             denoPath: deno, jailPath: jail, workRoot: workRoot, policy: try PolicySet.load(from: policies))

@@ -1,0 +1,64 @@
+/// What a job did on the network, as its proxy saw it: every connection it made and every attempt that
+/// was refused. Part of the result, and so covered by the result's attestation.
+///
+/// Times are milliseconds since the proxy started (integers only: results are hashed in a canonical
+/// JSON that has no floats).
+public struct NetworkTranscript: Sendable, Codable, Hashable {
+    /// One relayed connection.
+    public struct Connection: Sendable, Codable, Hashable {
+        /// The name the job asked for, and its port.
+        public var host: String
+        public var port: Int
+        /// The vetted address the proxy connected to.
+        public var address: String
+        /// `connect` (a tunnel, usually TLS) or `http` (one plain-HTTP request).
+        public var kind: String
+        /// Bytes from the job to the server, and back (the request head the proxy rewrote counts as sent).
+        public var bytesSent: Int
+        public var bytesReceived: Int
+        public var startedMs: Int
+        public var durationMs: Int
+        /// `closed`, `byte_limit` (the proxy cut it), or `job_ended` (still open when the job ended).
+        public var end: String
+
+        enum CodingKeys: String, CodingKey {
+            case host, port, address, kind, bytesSent = "bytes_sent", bytesReceived = "bytes_received"
+            case startedMs = "started_ms", durationMs = "duration_ms", end
+        }
+    }
+
+    /// One refused attempt.
+    public struct Refusal: Sendable, Codable, Hashable {
+        /// What the job asked for, when the request got that far.
+        public var host: String?
+        public var port: Int?
+        /// A short code (``EgressRefusal/code``) and the sentence the job was sent.
+        public var code: String
+        public var reason: String
+        public var atMs: Int
+
+        enum CodingKeys: String, CodingKey { case host, port, code, reason, atMs = "at_ms" }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(host, forKey: .host)
+            try container.encode(port, forKey: .port)
+            try container.encode(code, forKey: .code)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(atMs, forKey: .atMs)
+        }
+    }
+
+    public var connections: [Connection] = []
+    public var refused: [Refusal] = []
+    /// Refusals past the first 256, counted but not listed.
+    public var refusalsNotRecorded: Int = 0
+    /// Bytes relayed in both directions, over all connections.
+    public var totalBytes: Int = 0
+
+    enum CodingKeys: String, CodingKey {
+        case connections, refused, refusalsNotRecorded = "refusals_not_recorded", totalBytes = "total_bytes"
+    }
+
+    public init() {}
+}

@@ -1,0 +1,70 @@
+import Egress
+import Sandbox
+import Foundation
+import SkillManifest
+import TestSupport
+import Testing
+
+@Suite("Egress policy")
+struct EgressPolicyTests {
+    /// The repository's own policy, as the daemon loads it.
+    let policy: EgressPolicy = try! PolicySetReader.egress()
+
+    @Test("Every class of address a job must never reach is refused by the shipped policy", arguments: [
+        "127.0.0.1", "127.255.0.1", "0.0.0.0", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "169.254.1.1",
+        "100.64.0.1", "100.100.100.200", "224.0.0.1", "239.255.255.250", "255.255.255.255", "192.0.2.1", "198.18.0.1",
+        "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "fd00:ec2::254", "ff02::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1",
+        "64:ff9b::a00:1", "2001:db8::1", "2002:a00:1::1", "2001:0:a00:1::1",
+    ])
+    func refused(address: String) throws {
+        #expect(policy.refusal(of: try #require(IPAddress(address)), for: "api.example.com") != nil)
+    }
+
+    @Test("Public addresses are allowed", arguments: ["93.184.216.34", "140.82.112.3", "8.8.8.8", "2606:2800:220:1:248:1893:25c8:1946", "2a00:1450:4001::1"])
+    func allowed(address: String) throws {
+        #expect(policy.refusal(of: try #require(IPAddress(address)), for: "api.example.com") == nil)
+    }
+
+    @Test("A widening opens its range to the named hosts only, and never reaches the floor")
+    func widening() throws {
+        var widened = policy
+        widened.widenings = [.init(hosts: ["api.internal", "*.corp.example"], ranges: [try #require(IPRange("10.20.0.0/16"))])]
+        let inside = try #require(IPAddress("10.20.1.1"))
+        #expect(widened.refusal(of: inside, for: "api.internal") == nil)
+        #expect(widened.refusal(of: inside, for: "x.corp.example") == nil)
+        #expect(widened.refusal(of: inside, for: "corp.example") != nil)  // the wildcard covers subdomains only
+        #expect(widened.refusal(of: inside, for: "other.internal") != nil)
+        #expect(widened.refusal(of: try #require(IPAddress("10.21.0.1")), for: "api.internal") != nil)
+        #expect(widened.problems().isEmpty)
+
+        widened.widenings = [.init(hosts: ["api.internal"], ranges: [try #require(IPRange("169.254.0.0/16")), try #require(IPRange("127.0.0.0/24"))])]
+        #expect(widened.problems().count == 2)
+        #expect(widened.problems().first?.contains("never reachable") == true)
+        #expect(widened.refusal(of: try #require(IPAddress("169.254.169.254")), for: "api.internal") == .refusedAddress(
+            try #require(IPAddress("169.254.169.254")), range: try #require(IPRange("169.254.0.0/16")), widenable: false))
+    }
+
+    @Test("Requests are admitted by the manifest's own host rule: exact names, subdomains for wildcards, the declared port")
+    func declaredHosts() throws {
+        let declared = try SkillManifest.parse("// @skill a\n// @network api.example.com\n// @network *.cdn.example.org:8443\n").network
+        func admitted(_ host: String, _ port: Int) -> Bool { policy.refusal(of: ProxyTarget(host: host, port: port), declared: declared) == nil }
+        #expect(admitted("api.example.com", 443))
+        #expect(admitted("API.Example.COM", 443))
+        #expect(!admitted("api.example.com", 80))
+        #expect(!admitted("example.com", 443))
+        #expect(!admitted("evil-api.example.com", 443))
+        #expect(admitted("a.cdn.example.org", 8443))
+        #expect(admitted("a.b.cdn.example.org", 8443))
+        #expect(!admitted("cdn.example.org", 8443))
+        #expect(!admitted("a.cdn.example.org", 443))
+        #expect(policy.refusal(of: ProxyTarget(host: "93.184.216.34", port: 443), declared: declared) == .rawAddress("93.184.216.34"))
+        #expect(policy.refusal(of: ProxyTarget(host: "[::1]", port: 443), declared: declared) == .rawAddress("[::1]"))
+    }
+}
+
+/// Loads the repository's `policies/egress.json` through the daemon's loader.
+enum PolicySetReader {
+    static func egress() throws -> EgressPolicy {
+        try Sandbox.PolicySet.load(from: Fixture.policies).egress
+    }
+}

@@ -1,0 +1,56 @@
+"""A tiny authoritative DNS server for the egress tests: answers A queries from a JSON zone, on loopback.
+
+Usage: dns_stub.py ZONE.json  (prints the UDP port it listens on, then serves until killed)
+The zone maps a name to a list of IPv4 addresses, or to a list of such lists: then each query gets the
+next list in turn (the last one repeats), which is how a test makes an answer change between requests.
+AAAA and other queries get an empty answer; unknown names get NXDOMAIN.
+"""
+import json
+import socket
+import struct
+import ctypes
+import sys
+
+
+def read_name(data, offset):
+    labels = []
+    while data[offset]:
+        length = data[offset]
+        labels.append(data[offset + 1 : offset + 1 + length].decode())
+        offset += 1 + length
+    return ".".join(labels).lower(), offset + 1
+
+
+def main():
+    zone = json.load(open(sys.argv[1]))
+    served = {}
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    print(sock.getsockname()[1], flush=True)
+    while True:
+        data, peer = sock.recvfrom(512)
+        ident, _flags, qdcount = struct.unpack("!HHH", data[:6])
+        name, end = read_name(data, 12)
+        qtype, _qclass = struct.unpack("!HH", data[end : end + 4])
+        question = data[12 : end + 4]
+        answers = []
+        rcode = 0
+        if name not in zone:
+            rcode = 3
+        elif qtype == 1:
+            entry = zone[name]
+            if entry and isinstance(entry[0], list):
+                index = served.get(name, 0)
+                served[name] = index + 1
+                entry = entry[min(index, len(entry) - 1)]
+            answers = entry
+        header = struct.pack("!HHHHHH", ident, 0x8180 | rcode, 1, len(answers), 0, 0)
+        body = b"".join(
+            struct.pack("!HHHIH", 0xC00C, 1, 1, 0, 4) + socket.inet_aton(address) for address in answers
+        )
+        sock.sendto(header + question + body, peer)
+
+
+if __name__ == "__main__":
+    ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL: never outlive the test process
+    main()
