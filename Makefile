@@ -1,6 +1,7 @@
 # make run   – install what is missing, build, start the daemon and print its URL, a fresh key and an example
 # make test  – the same setup, then the whole test suite (real Deno, real jail)
-# make bench – per-job sandbox overhead, oauth3-enclave run vs bare deno run, DCAP verify vs dcap-qvl; medians
+# make bench – per-job sandbox overhead, oauth3-enclave run vs bare deno run, DCAP verify vs dcap-qvl,
+#              egress proxy vs direct download; medians
 SWIFT ?= swift
 BIN = .build/debug
 DENO = .tools/deno/bin/deno
@@ -37,6 +38,9 @@ bench: setup
 	@echo "== a full DCAP verification of the TDX test vector (quote + collateral), ours vs dcap-qvl"
 	@.build/release/oauth3-enclave bench-verify $(VECTORS)/tdx_quote.bin $(VECTORS)/tdx_quote_collateral.json --now 1750330147
 	@PYTHONPATH=.tools/python python3 scripts/bench_dcap_qvl.py $(VECTORS)/tdx_quote.bin $(VECTORS)/tdx_quote_collateral.json 1750330147
+	@echo
+	@echo "== a download through the egress proxy (and a skill's fetch through bridge and proxy) vs direct, on loopback"
+	@.build/release/oauth3-enclave bench-egress --deno $(DENO)
 
 clean:
 	rm -rf .build
