@@ -12,7 +12,7 @@ public protocol NameResolver: Sendable {
 /// A stub resolver that asks its name servers over UDP, itself: the job never resolves anything (its
 /// namespace has no route to a name server), and the proxy connects to exactly the addresses it got
 /// here and vetted. Nothing is cached, so each connection is decided on a fresh answer.
-public struct DNSResolver: NameResolver {
+public struct DNSResolver: NameResolver, CustomStringConvertible {
     /// The servers asked, in order.
     public let nameservers: [SocketAddress]
     /// How long one server gets to answer.
@@ -37,6 +37,10 @@ public struct DNSResolver: NameResolver {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             return fields.count >= 2 && fields[0] == "nameserver" ? String(fields[1]) : nil
         }
+    }
+
+    public var description: String {
+        nameservers.isEmpty ? "no name server (every name fails)" : "DNS at " + nameservers.map { "\($0.ipAddress ?? "?"):\($0.port ?? 53)" }.joined(separator: ", ")
     }
 
     public func resolve(_ host: String) async -> Result<[IPAddress], DNSFailure> {

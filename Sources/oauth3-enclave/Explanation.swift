@@ -14,11 +14,16 @@ struct Explanation {
         let directory = JobDirectory.Paths(root: "\(runner.configuration.workRoot)/job-<id>")
         let (deno, jail) = runner.plan(job, in: directory)
         let masked = Set(deno.secretNames)
+        var egress = "none: loopback alone"
+        if let bridge = jail.egressBridge {
+            egress = "only through the job's proxy (bridge 127.0.0.1:\(bridge.port) -> \(bridge.socketPath)); names by \(runner.resolver)"
+        }
         var lines = [
             "skill:        \(manifest.skill)",
             "description:  \(manifest.description ?? "(none)")",
             "timeout:      \(runner.timeoutSeconds(for: job)) s (header: \(manifest.timeoutSeconds) s)",
             "network:      " + (manifest.network.isEmpty ? "none" : manifest.network.map(\.description).joined(separator: ", ")),
+            "egress:       \(egress)",
             "secrets:      " + (deno.secretNames.isEmpty ? "none" : deno.secretNames.joined(separator: ", ")),
             "deno:         \(runner.denoVersion) at \(runner.configuration.denoPath)",
             "policy:       sha256 \(runner.configuration.policy.sha256)",

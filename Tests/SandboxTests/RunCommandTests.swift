@@ -38,6 +38,13 @@ struct RunCommandTests {
         #expect(!run.out.contains("do-not-show-me"))
         #expect(run.out.contains("--deny-net") && run.out.contains("--allow-env=GREETING_TOKEN") && run.out.contains(" -- "))
         #expect(!run.out.contains("Hello from Deno"))
+        #expect(run.out.contains("egress:       none: loopback alone"))
+
+        let networked = Fixture.workRoot() + "/net.ts"
+        try "// @skill net\n// @network api.example.com\n".write(toFile: networked, atomically: true, encoding: .utf8)
+        let proxied = try await enclave(["run", networked, "--explain"])
+        #expect(proxied.out.contains("egress:       only through the job's proxy (bridge 127.0.0.1:3128 -> /run/oauth3/egress.sock)"))
+        #expect(proxied.out.contains("HTTPS_PROXY=http://127.0.0.1:3128") && proxied.out.contains("--egress-bridge 3128 /run/oauth3/egress.sock"))
     }
 
     @Test("A failing skill exits 1 with its result; a bad header exits 2 listing every problem; a missing secret is named")
