@@ -124,6 +124,7 @@ public struct EgressProxy: Sendable {
                             for try await chunk in serverInbound {
                                 try await relay.forward(chunk, to: outbound, ledger: ledger, sent: false)
                             }
+                            relay.serverClosed()
                             outbound.finish()
                         }
                         while let chunk = try await requests.next() {
@@ -136,16 +137,19 @@ public struct EgressProxy: Sendable {
             } catch is EgressCut {
                 end = "byte_limit"
             } catch {
-                end = Task.isCancelled ? "job_ended" : "closed"
+                end = "closed"
             }
-            if Task.isCancelled { end = end == "byte_limit" ? end : "job_ended" }
+            // A connection the server had already ended is complete even if the client still held its side
+            // (a pooled keep-alive connection) when the job ended.
+            let serverEnded = relay.serverEnded
+            if Task.isCancelled, end != "byte_limit", serverEnded == nil { end = "job_ended" }
             let counts = relay.counts
             ledger.finish(
                 .init(
                     host: target.host, port: target.port, address: upstream.address.description,
                     kind: { if case .connect = request { "connect" } else { "http" } }(),
                     bytesSent: counts.sent, bytesReceived: counts.received, startedMs: started,
-                    durationMs: EgressLedger.milliseconds(ContinuousClock.now - clock), end: end))
+                    durationMs: EgressLedger.milliseconds((serverEnded ?? ContinuousClock.now) - clock), end: end))
         }
     }
 
@@ -204,6 +208,11 @@ public struct EgressProxy: Sendable {
 private final class Relay: Sendable {
     private let sent = Mutex(0)
     private let received = Mutex(0)
+    private let serverEnd = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// When the server closed its side, if it did.
+    var serverEnded: ContinuousClock.Instant? { serverEnd.withLock { $0 } }
+    func serverClosed() { serverEnd.withLock { $0 = .now } }
 
     var counts: (sent: Int, received: Int) { (sent.withLock { $0 }, received.withLock { $0 }) }
 

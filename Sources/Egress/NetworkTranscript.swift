@@ -18,7 +18,8 @@ public struct NetworkTranscript: Sendable, Codable, Hashable {
         public var bytesReceived: Int
         public var startedMs: Int
         public var durationMs: Int
-        /// `closed`, `byte_limit` (the proxy cut it), or `job_ended` (still open when the job ended).
+        /// `closed`, `byte_limit` (the proxy cut it), or `job_ended` (the server had not closed its side when the
+        /// job ended). The duration runs until the server closed, or else until the connection ended.
         public var end: String
 
         enum CodingKeys: String, CodingKey {

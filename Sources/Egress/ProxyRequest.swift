@@ -9,7 +9,8 @@ public enum ProxyRequest: Sendable, Hashable {
     /// `CONNECT`: after `200`, bytes flow both ways untouched (TLS end to end).
     case connect(ProxyTarget)
     /// Plain HTTP: the head to send upstream, rewritten to origin form with `Connection: close` (so one
-    /// proxy connection carries one request, to the one host that was checked).
+    /// proxy connection carries one request, to the one host that was checked), or `Connection: Upgrade`
+    /// for a WebSocket handshake.
     case http(ProxyTarget, upstreamHead: [UInt8])
 
     /// The largest request head the proxy reads.
@@ -85,7 +86,12 @@ public enum ProxyRequest: Sendable, Hashable {
         for header in headers where !hopByHop.contains(header.name.lowercased()) {
             upstream += "\(header.name): \(header.value)\r\n"
         }
-        upstream += "Connection: close\r\n\r\n"
+        // A WebSocket handshake (`ws://`) keeps its upgrade: what follows still goes only to the vetted address.
+        if let upgrade = headers.first(where: { $0.name.lowercased() == "upgrade" }) {
+            upstream += "Upgrade: \(upgrade.value)\r\nConnection: Upgrade\r\n\r\n"
+        } else {
+            upstream += "Connection: close\r\n\r\n"
+        }
         return .success(.http(parsed, upstreamHead: Array(upstream.utf8)))
     }
 

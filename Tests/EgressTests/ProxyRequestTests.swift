@@ -25,6 +25,14 @@ struct ProxyRequestTests {
         #expect(String(decoding: bare, as: UTF8.self).hasPrefix("GET /?x HTTP/1.1\r\nHost: a.example\r\n"))
     }
 
+    @Test("A ws:// handshake keeps its Upgrade, and nothing else of the client's connection headers")
+    func webSocket() throws {
+        guard case .http(_, let head) = try parse(
+            "GET http://a.example:8080/ws HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: x\r\n\r\n"
+        ).get() else { Issue.record("not http"); return }
+        #expect(head.text == "GET /ws HTTP/1.1\r\nHost: a.example:8080\r\nSec-WebSocket-Key: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+    }
+
     @Test("Anything else is a bad request, named", arguments: [
         "GET /relative HTTP/1.1\r\n\r\n",  // origin form: not a proxy request
         "GET https://a.example/ HTTP/1.1\r\n\r\n",  // HTTPS must tunnel

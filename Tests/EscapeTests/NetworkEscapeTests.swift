@@ -62,6 +62,25 @@ struct NetworkEscapeTests {
         #expect(connection.kind == "connect" && connection.address == network.api && connection.bytesSent > 0)
     }
 
+    @Test("A ws:// WebSocket handshake passes through the proxy with its upgrade; node:http, which ignores HTTP_PROXY, finds no resolver")
+    func otherClients() async throws {
+        let (result, network) = try await run(.realistic, hosts: ["api.test:8080"], """
+            ["websocket", () => new Promise((resolve, reject) => {
+              const socket = new WebSocket("ws://api.test:8080/ws");
+              socket.onopen = () => { socket.close(); resolve("open"); };
+              socket.onerror = (e) => reject(new Error(e.message));
+            })],
+            ["node-http", async () => {
+              const http = await import("node:http");
+              return await new Promise((resolve, reject) => http.get("http://api.test:8080/hello", (r) => resolve(r.statusCode)).on("error", reject));
+            }],
+            """)
+        #expect(line(result, "websocket") == "ok open")
+        #expect(line(result, "node-http").contains("EAI_AGAIN"), "\(line(result, "node-http"))")
+        #expect(result.network?.connections.map(\.kind) == ["http"])
+        #expect(network.requests().contains("GET /ws api.test:8080"))
+    }
+
     @Test("Undeclared hosts, raw addresses and redirects elsewhere are refused", arguments: EscapeMode.allCases)
     func undeclared(mode: EscapeMode) async throws {
         let network = try await TestNetwork.shared()

@@ -28,6 +28,8 @@ public struct TestNetwork: Sendable {
 
     private static let started = Task { try await TestNetwork.start() }
     private static let name = "o3t\(getpid())"
+    /// The helpers' stdin: they exit when it closes, which happens when this process ends, however it ends.
+    nonisolated(unsafe) private static let lifelines = [Pipe(), Pipe()]
 
     /// The names the stub answers, and which of them the policy widens into the test subnet.
     static func zone(subnet: String) -> [String: Any] {
@@ -66,6 +68,7 @@ public struct TestNetwork: Sendable {
         host.executableURL = URL(fileURLWithPath: ip)
         host.arguments = ["netns", "exec", name, "python3", Fixture.repository.appendingPathComponent("Tests/egress/test_host.py").path, "8080"]
         host.standardOutput = FileHandle(forWritingAtPath: requestLog)
+        host.standardInput = lifelines[0]
         try host.run()
 
         let zoneFile = directory + "/zone.json"
@@ -75,6 +78,7 @@ public struct TestNetwork: Sendable {
         stub.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         stub.arguments = ["python3", Fixture.repository.appendingPathComponent("Tests/egress/dns_stub.py").path, zoneFile]
         stub.standardOutput = portPipe
+        stub.standardInput = lifelines[1]
         try stub.run()
         let port = try await Task.detached {
             guard let line = String(data: portPipe.fileHandleForReading.availableData, encoding: .utf8),

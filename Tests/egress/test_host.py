@@ -4,10 +4,14 @@ Usage: test_host.py PORT
   GET  /hello            200, "hello from HOST" (the Host header the request carried)
   GET  /redirect?to=URL  302 to URL
   GET  /bytes?n=N        200 with N bytes
+  GET  /ws               a WebSocket handshake (101); the first frame from the client is answered with a close
 Every request is logged to stdout as "METHOD PATH HOST", so a test can check what arrived.
 """
-import ctypes
+import base64
+import os
+import hashlib
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -26,6 +30,18 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Location", query["to"][0])
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif url.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", base64.b64encode(hashlib.sha1(key.encode()).digest()).decode())
+            self.end_headers()
+            self.wfile.flush()
+            # Whatever frame comes first (the client's close), answer with a close frame and hang up.
+            self.rfile.read(2)
+            self.wfile.write(b"\x88\x00")
+            self.close_connection = True
         elif url.path == "/bytes":
             self.reply(200, b"x" * int(query["n"][0]))
         else:
@@ -43,5 +59,6 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL: never outlive the test process
+    # Never outlive the test process: it holds our stdin open, and closes it by exiting, however it exits.
+    threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
     ThreadingHTTPServer(("0.0.0.0", int(sys.argv[1])), Handler).serve_forever()
