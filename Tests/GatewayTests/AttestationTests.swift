@@ -47,6 +47,30 @@ struct AttestationTests {
         #expect(strictFailures == ["pck_chain"])
     }
 
+    @Test("A job's network transcript reaches the API's result and is covered by its attestation")
+    func networkTranscript() async throws {
+        let network = try await TestNetwork.shared()
+        let daemon = try await LiveDaemon.start(policies: network.policies)
+        defer { Task { await daemon.stop() } }
+        let (agent, _) = try await daemon.tenant()
+        let code = "// @skill fetcher\n// @network api.test:8080\nconsole.log(await (await fetch('http://api.test:8080/hello')).text());\n"
+        let result = try await completedResult(daemon, agent, code: code)
+        #expect(result["stdout"]?.stringValue == "hello from api.test:8080\n")
+        #expect(result["sandbox"]?["network"]?.stringValue == "proxy")
+        guard case .array(let connections)? = result["network"]?["connections"], connections.count == 1 else {
+            Issue.record("no transcript: \(result["network"] ?? .null)")
+            return
+        }
+        #expect(connections[0]["host"]?.stringValue == "api.test" && connections[0]["address"]?.stringValue == network.api)
+        #expect(failed(await verify(result)).isEmpty)
+        let edited = editing(result) { members in
+            guard case .object(var transcript)? = members["network"] else { return }
+            transcript["connections"] = .array([])
+            members["network"] = .object(transcript)
+        }
+        #expect(failed(await verify(edited)).contains("result_hash"))
+    }
+
     @Test("Changing one byte of stdout, the code hash, or the quote makes verification fail, naming the check")
     func tampering() async throws {
         let daemon = try await LiveDaemon.start()

@@ -30,11 +30,12 @@ final class LiveDaemon: Sendable {
     /// with a seed kept there (so a restart keeps the vault key) unless `seed` is given.
     static func start(
         dataDirectory: String = Fixture.workRoot(), seed: [UInt8]? = nil, clock: any WallClock = SystemWallClock(),
-        configure: (inout GatewayConfiguration) -> Void = { _ in }, limits: (inout SandboxLimits) -> Void = { _ in }
+        configure: (inout GatewayConfiguration) -> Void = { _ in }, limits: (inout SandboxLimits) -> Void = { _ in },
+        policies: String = Fixture.policies
     ) async throws -> LiveDaemon {
         var configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, workers: 2, queueLimit: 16, shutdownGraceSeconds: 1)
         configure(&configuration)
-        let runner = try await SkillRunner(configuration: Fixture.configuration { limits(&$0.policy.limits) })
+        let runner = try await SkillRunner(configuration: Fixture.configuration(policies: policies) { limits(&$0.policy.limits) })
         let store = try Store.open(path: dataDirectory + "/enclave.sqlite")
         var logger = Logger(label: "test-daemon")
         logger.logLevel = .warning
