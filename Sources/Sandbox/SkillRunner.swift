@@ -28,6 +28,11 @@ public struct SkillRunner: Sendable {
     }
 
     private static func resolver(for configuration: SandboxConfiguration) throws(SandboxError) -> any NameResolver {
+        // A unix socket's path holds at most 107 bytes; say so at start rather than at the first networked job.
+        let socket = JobDirectory.Paths(root: configuration.workRoot + "/job-0123456789abcdef").egressSocket
+        guard socket.utf8.count <= 107 else {
+            throw .workDirectory("the work root \(configuration.workRoot) is too long for the egress proxy's socket path (\(socket.utf8.count) of at most 107 bytes)")
+        }
         if let resolver = configuration.egressResolver { return resolver }
         let configured = configuration.policy.egress.nameservers
         do {

@@ -173,4 +173,14 @@ struct RunnerTests {
         #expect(result.exitCode == 253)
         #expect(result.error?.contains("jail setup failed at mount: mount /nonexistent/deno") == true, "\(result.error ?? "nil")")
     }
+
+    @Test("A work root too long for the egress socket's path is refused at start, naming it")
+    func longWorkRoot() async throws {
+        let healthy = try await Fixture.runner()
+        var configuration = healthy.configuration
+        configuration.workRoot = "/tmp/" + String(repeating: "w", count: 80)
+        #expect { try SkillRunner(configuration: configuration, host: healthy.host) } throws: {
+            "\($0)".contains("too long for the egress proxy's socket path")
+        }
+    }
 }
