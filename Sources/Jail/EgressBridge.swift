@@ -5,8 +5,9 @@ import CJailShims
 /// unix socket bound into the job's root. Unix sockets are files, so they cross network namespaces; the
 /// seccomp filter keeps Deno itself from opening any (Anthropic's sandbox-runtime bridges the same way).
 ///
-/// The bridge holds no policy: the proxy decides. It runs as the job's user with no capabilities and
-/// `no_new_privs`, forks one short-lived relay per connection, and dies with the namespace's init.
+/// The bridge holds no policy: the proxy decides. It runs as the job's user with no capabilities,
+/// `no_new_privs` and a seccomp filter of its own (``filter``), forks one short-lived relay per connection,
+/// and dies with the namespace's init.
 public struct EgressBridge: Sendable, Hashable {
     /// The loopback port Deno's `HTTP_PROXY`/`HTTPS_PROXY` point at.
     public var port: UInt16
@@ -52,6 +53,7 @@ public struct EgressBridge: Sendable, Hashable {
         if null >= 0 { for fd: Int32 in 0...2 { dup2(null, fd) } }
         if listener > 3 { _ = cjail_close_range(3, UInt32(listener) - 1) }
         _ = cjail_close_range(UInt32(listener) + 1, UInt32.max)
+        if (try? Seccomp.load(Self.filter)) == nil { _exit(1) }
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else {
@@ -66,6 +68,20 @@ public struct EgressBridge: Sendable, Hashable {
             close(client)
         }
     }
+
+    /// What the bridge and its relays may call once set up: accept, fork, a unix stream socket, and the
+    /// pump's reads, writes and polls. Anything else kills the process. (Deno has its own, wider filter.)
+    static let filter = SeccompPolicy(
+        defaultAction: .killProcess,
+        rules: [
+            "accept", "accept4", "read", "write", "poll", "ppoll", "close", "connect", "fcntl", "shutdown", "clone",
+            "exit", "exit_group", "brk", "mmap", "munmap", "mremap", "madvise", "mprotect", "futex", "rt_sigprocmask",
+            "rt_sigreturn", "set_robust_list", "getpid", "gettid", "sched_yield", "restart_syscall",
+        ].map { SeccompPolicy.Rule(.allow, $0) } + [
+            // glibc's fork tries clone3 first on newer releases; clone then serves.
+            SeccompPolicy.Rule(.errno(38), "clone3"),
+            SeccompPolicy.Rule(.allow, "socket", [.init(index: 0, op: .eq, value: 1), .init(index: 1, op: .maskedEq, value: 1, mask: 15)]),
+        ])
 
     /// One relay: connect to the proxy's socket, then pump both ways until both sides are done.
     private func connectAndPump(_ client: Int32) -> Never {
