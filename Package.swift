@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "DCAPVerifierTests",
             dependencies: [
-                "DCAPVerifier", "TestSupport", .product(name: "X509", package: "swift-certificates"),
+                "DCAPVerifier", "OAuth3Wire", "TestSupport", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
