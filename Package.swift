@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Skill headers: parse and validate, no I/O.
@@ -178,6 +179,15 @@ let package = Package(
             name: "StoreTests",
             dependencies: ["Store", "Vault", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
+        // dstack/: the Dockerfile and compose file against the daemon's configuration, app-compose.json and its hash.
+        .testTarget(
+            name: "DeployTests",
+            dependencies: [
+                "Attestation", "DCAPVerifier", "Gateway", "OAuth3Wire", "TestSupport", "oauth3-enclave", .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
         // Real escapes attempted from inside the sandbox, in the realistic and the layers-only mode.
         .testTarget(
             name: "EscapeTests",
