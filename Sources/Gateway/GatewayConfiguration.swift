@@ -25,12 +25,14 @@ public struct GatewayConfiguration: Sendable {
     public var approvalTokenLifetimeSeconds: Int
     /// On shutdown, how long running jobs may finish before they are stopped and marked `failed`.
     public var shutdownGraceSeconds: Int
+    /// How long `GET /readyz` reuses the guest agent's last answer (probes stay cheap; 0 asks every time).
+    public var guestAgentProbeSeconds: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8787, publicURL: String? = nil,
         workers: Int = ProcessInfo.processInfo.activeProcessorCount, queueLimit: Int = 64, jwtSecret: String? = nil,
         signupOpen: Bool = true, maxBodyBytes: Int = 1 << 20, longPollSeconds: Int = 120,
-        approvalTokenLifetimeSeconds: Int = 24 * 3600, shutdownGraceSeconds: Int = 10
+        approvalTokenLifetimeSeconds: Int = 24 * 3600, shutdownGraceSeconds: Int = 10, guestAgentProbeSeconds: Int = 10
     ) {
         self.host = host
         self.port = port
@@ -44,6 +46,7 @@ public struct GatewayConfiguration: Sendable {
         self.longPollSeconds = longPollSeconds
         self.approvalTokenLifetimeSeconds = approvalTokenLifetimeSeconds
         self.shutdownGraceSeconds = shutdownGraceSeconds
+        self.guestAgentProbeSeconds = guestAgentProbeSeconds
     }
 }
 

@@ -1,6 +1,7 @@
 
 
-/// `GET /healthz`: whether the daemon is up, and how it isolates jobs.
+/// `GET /healthz`: liveness (the process serves requests), and how it isolates jobs. Whether to send it work
+/// is ``ReadinessReport``.
 public struct HealthReport: Codable, Sendable {
     public var status = "ok"
     public var denoVersion: String

@@ -19,6 +19,7 @@ public actor JobScheduler: Service {
     private var idle: [CheckedContinuation<String?, Never>] = []
     private var running: [String: Task<Void, Never>] = [:]
     private var stopping = false
+    private var started = false
 
     public init(workers: Int, queueLimit: Int, graceSeconds: Int, logger: Logger) {
         self.workers = workers
@@ -36,6 +37,8 @@ public actor JobScheduler: Service {
     public var runningCount: Int { running.count }
     /// Whether another job may be queued.
     public var hasRoom: Bool { queue.count < limit }
+    /// Whether the workers run and take jobs: started, and not shutting down.
+    public var isAccepting: Bool { started && !stopping }
 
     /// Queues a job; `false` when the queue is full or the scheduler is stopping.
     @discardableResult
@@ -58,6 +61,7 @@ public actor JobScheduler: Service {
     }
 
     public func run() async throws {
+        started = true
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<workers { group.addTask { await self.workLoop() } }

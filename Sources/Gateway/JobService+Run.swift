@@ -16,9 +16,11 @@ extension JobService {
             return  // not approved any more (denied, or taken by another worker)
         }
         await changed(job)
+        let started = ContinuousClock.now
         let finished: JobRecord?
         do {
             let result = try await execute(job)
+            if result.outcome == .sandboxError { metrics.sandboxFailed(stage: "jail") }
             let end = clock.now()
             let resultJSON = try await resultDocument(result, job: job)
             finished = try await store.transition(id, from: [.executing], at: end, event: "job.finished", detail: ["outcome": result.outcome.rawValue]) {
@@ -28,9 +30,12 @@ extension JobService {
                 $0.error = result.success ? nil : Self.failureReason(result)
                 $0.completedAt = end
             }
+            metrics.jobFinished(outcome: result.outcome.rawValue, duration: ContinuousClock.now - started)
         } catch {
             let end = clock.now()
             let interrupted = Task.isCancelled
+            metrics.jobFinished(outcome: interrupted ? "interrupted" : Outcome.sandboxError.rawValue, duration: ContinuousClock.now - started)
+            if !interrupted && !(error is AttestationError) { metrics.sandboxFailed(stage: "runner") }
             let store = self.store
             let reason = "\(error)"
             // A cancelled task cannot write (GRDB checks cancellation), and the final state must be recorded.
@@ -76,7 +81,14 @@ extension JobService {
         members["request_id"] = .string(job.id)
         members["approved_by"] = job.approvedBy.map(JSONValue.string) ?? .null
         members["approval_detail"] = job.approvalDetail.map(JSONValue.string) ?? .null
-        members["attestation"] = try await attestor.attest(.object(members))
+        let started = ContinuousClock.now
+        do {
+            members["attestation"] = try await attestor.attest(.object(members))
+            metrics.attestation(took: ContinuousClock.now - started, failed: false)
+        } catch {
+            metrics.attestation(took: ContinuousClock.now - started, failed: true)
+            throw error
+        }
         return try JSONBody.string(JSONValue.object(members))
     }
 

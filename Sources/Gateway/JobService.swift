@@ -19,15 +19,19 @@ public struct JobService: Sendable {
     public let clock: any WallClock
     /// Binds every result to a quote; its keys also open secrets sealed to the enclave.
     public let attestor: Attestor
+    /// Counts and durations for `GET /metrics`.
+    public let metrics: EnclaveMetrics
     let logger: Logger
     /// The base of links, settled once the server listens (a configured port of 0 is only known then).
     let links: LinkBase
 
     public init(
         configuration: GatewayConfiguration, store: Store, vault: Vault, runner: SkillRunner, scheduler: JobScheduler,
-        attestor: Attestor, events: JobEvents = JobEvents(), clock: any WallClock = SystemWallClock(), logger: Logger
+        attestor: Attestor, events: JobEvents = JobEvents(), metrics: EnclaveMetrics = EnclaveMetrics(), clock: any WallClock = SystemWallClock(),
+        logger: Logger
     ) {
         self.attestor = attestor
+        self.metrics = metrics
         self.configuration = configuration
         self.store = store
         self.vault = vault

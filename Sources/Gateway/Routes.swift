@@ -15,9 +15,20 @@ struct Routes {
     let service: JobService
     let authenticator: Authenticator
     let health: @Sendable () async -> HealthReport
+    let readiness: Readiness
 
     func register(on router: Router<GatewayContext>) {
         router.get("/healthz") { _, _ in try JSONBody.response(await health()) }
+        router.get("/readyz") { _, _ in
+            let report = await readiness.report()
+            return try JSONBody.response(report, status: report.isReady ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            let text = service.metrics.exposition(queued: await service.scheduler.queuedCount, runningNow: await service.scheduler.runningCount)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        }
         router.post("/signup") { request, context in
             let body = try await request.collectedBodyOrEmpty(context: context)
             let signup = body.isEmpty ? SignupRequest() : try await request.decodeJSON(SignupRequest.self, context: context, body: body)

@@ -20,7 +20,7 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         let located = try Installation.locate(installation)
         let policy = try PolicySet.load(from: located.policyDirectory)
-        let configuration = located.sandboxConfiguration(installation, policy: policy)
+        let configuration = try located.sandboxConfiguration(installation, policy: policy)
         let runner = try await SkillRunner(configuration: configuration)
         // The same sandbox without a cgroup, to tell the cgroup's cost from the jail's.
         var withoutCgroup = configuration

@@ -68,7 +68,7 @@ struct EgressBenchCommand: AsyncParsableCommand {
 
         print("2. a skill's fetch: bare Deno to the server, against a sandboxed job through bridge and proxy")
         let located = try Installation.locate(installation)
-        var sandbox = located.sandboxConfiguration(installation, policy: try PolicySet.load(from: located.policyDirectory))
+        var sandbox = try located.sandboxConfiguration(installation, policy: try PolicySet.load(from: located.policyDirectory))
         sandbox.policy.egress = policy
         sandbox.egressResolver = resolver
         let runner = try await SkillRunner(configuration: sandbox)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Attestation
 import DevGuestAgent
 import Foundation
+import Gateway
 import Logging
 import ServiceLifecycle
 
@@ -19,7 +20,7 @@ struct GuestAgentOptions: ParsableArguments {
     /// The agent, and the development agent's service group to stop at exit (`nil` for a real agent).
     func start(dataDirectory: String, logger: Logger) async throws -> (agent: any GuestAgent, development: ServiceGroup?) {
         let environment = ProcessInfo.processInfo.environment
-        if let socket = guestAgentSocket ?? environment["OAUTH3_GUEST_AGENT_SOCKET"] {
+        if let socket = guestAgentSocket ?? ServeEnvironment.guestAgentSocket.value(in: environment) {
             return (DstackGuestAgent(socketPath: socket, kind: socket == Self.dstackSocket ? "dstack" : "agent"), nil)
         }
         if FileManager.default.fileExists(atPath: Self.dstackSocket) {

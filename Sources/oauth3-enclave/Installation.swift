@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Gateway
 import Sandbox
 
 extension SandboxConfiguration.UserNamespaceMode: ExpressibleByArgument {}
@@ -23,8 +24,8 @@ struct Installation {
         var policies: String?
         @Option(help: "Where per-job directories are made (default: $OAUTH3_WORK_DIR, then /dev/shm/oauth3-enclave-UID, then $TMPDIR/oauth3-enclave-UID).")
         var workDir: String?
-        @Option(help: "User namespaces for jobs: automatic (when the kernel allows), required, or unsafe-disabled.")
-        var userNamespace: SandboxConfiguration.UserNamespaceMode = .automatic
+        @Option(help: "User namespaces for jobs: automatic (when the kernel allows; the default), required, or unsafe-disabled ($OAUTH3_USER_NAMESPACE).")
+        var userNamespace: SandboxConfiguration.UserNamespaceMode?
         @Flag(help: "Run jobs without cgroups (no memory, pids or cpu limits) where they cannot be created.")
         var unsafeAllowMissingCgroups = false
     }
@@ -38,26 +39,35 @@ struct Installation {
         }
 
         let deno = try Self.pick(
-            "Deno", flag: options.deno, variable: environment["OAUTH3_DENO"],
+            "Deno", flag: options.deno, variable: ServeEnvironment.deno.value(in: environment),
             candidates: [checkout?.appendingPathComponent(".tools/deno/bin/deno").path].compactMap { $0 }
                 + Self.pathCandidates("deno", environment["PATH"]),
             hint: "run `make setup` (installs Deno 2.9.8 into .tools/) or pass --deno")
         let jail = try Self.pick(
-            "oauth3-jail", flag: options.jail, variable: environment["OAUTH3_JAIL"],
+            "oauth3-jail", flag: options.jail, variable: ServeEnvironment.jail.value(in: environment),
             candidates: [here.deletingLastPathComponent().appendingPathComponent("oauth3-jail").path],
             hint: "build it with `swift build` or pass --jail")
         let policies = try Self.pick(
-            "policy directory", flag: options.policies, variable: environment["OAUTH3_POLICIES"],
+            "policy directory", flag: options.policies, variable: ServeEnvironment.policies.value(in: environment),
             candidates: [checkout?.appendingPathComponent("policies").path, "/usr/share/oauth3-enclave/policies"].compactMap { $0 },
             hint: "pass --policies DIR", isDirectory: true)
         return Installation(denoPath: deno, jailPath: jail, policyDirectory: policies)
     }
 
     /// The sandbox configuration these options describe.
-    func sandboxConfiguration(_ options: Options, policy: PolicySet) -> SandboxConfiguration {
+    /// - Throws: when `$OAUTH3_USER_NAMESPACE` names no mode.
+    func sandboxConfiguration(_ options: Options, policy: PolicySet) throws -> SandboxConfiguration {
         var configuration = SandboxConfiguration(
             denoPath: denoPath, jailPath: jailPath, workRoot: Self.workRoot(options), policy: policy)
-        configuration.userNamespace = options.userNamespace
+        let variable = ServeEnvironment.userNamespace
+        if let mode = options.userNamespace {
+            configuration.userNamespace = mode
+        } else if let text = variable.value(in: ProcessInfo.processInfo.environment) {
+            guard let mode = SandboxConfiguration.UserNamespaceMode(rawValue: text) else {
+                throw ValidationError("\(variable.rawValue) must be automatic, required or unsafe-disabled, not '\(text)'")
+            }
+            configuration.userNamespace = mode
+        }
         configuration.unsafeAllowMissingCgroups = options.unsafeAllowMissingCgroups
         return configuration
     }
@@ -65,7 +75,7 @@ struct Installation {
     static func workRoot(_ options: Options) -> String {
         if let flag = options.workDir { return flag }
         let environment = ProcessInfo.processInfo.environment
-        if let variable = environment["OAUTH3_WORK_DIR"] { return variable }
+        if let variable = ServeEnvironment.workDirectory.value(in: environment) { return variable }
         // A tmpfs: a job directory holds only a mount point and a report, and on a journaling disk creating
         // and removing one costs milliseconds per job (measured: 8 ms on ext4, 0.03 ms on tmpfs).
         var isDirectory: ObjCBool = false

@@ -54,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let job = SkillJob(
             source: Array(source), manifest: manifest, secrets: grant.granted, timeoutSeconds: timeout, warnings: grant.warnings)
-        let runner = try await SkillRunner(configuration: located.sandboxConfiguration(installation, policy: policy))
+        let runner = try await SkillRunner(configuration: try located.sandboxConfiguration(installation, policy: policy))
 
         if explain {
             print(Explanation(runner: runner, job: job).text)

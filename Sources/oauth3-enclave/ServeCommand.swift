@@ -28,14 +28,18 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
+        func variable(_ name: ServeEnvironment) -> String? { name.value(in: environment) }
         var logger = Logger(label: "oauth3-enclave")
-        logger.logLevel = environment["OAUTH3_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel = try variable(.logLevel).map { text in
+            guard let level = Logger.Level(rawValue: text) else { throw ValidationError("\(ServeEnvironment.logLevel.rawValue) '\(text)' is not a log level") }
+            return level
+        } ?? .info
 
         let located = try Installation.locate(installation)
         let policy = try PolicySet.load(from: located.policyDirectory)
-        let runner = try await SkillRunner(configuration: located.sandboxConfiguration(installation, policy: policy))
+        let runner = try await SkillRunner(configuration: try located.sandboxConfiguration(installation, policy: policy))
 
-        let data = dataDir ?? environment["OAUTH3_DATA_DIR"] ?? "data"
+        let data = dataDir ?? variable(.dataDirectory) ?? "data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let store = try Store.open(path: data + "/enclave.sqlite")
         let (agent, development) = try await guestAgent.start(dataDirectory: data, logger: logger)
@@ -44,24 +48,26 @@ struct ServeCommand: AsyncParsableCommand {
             ? try await Vault(provider: KeyFileProvider(path: data + "/vault.key"))
             : try await Vault(provider: GuestAgentKeyProvider(agent: agent))
 
-        let bindHost = host ?? environment["OAUTH3_HOST"] ?? "127.0.0.1"
-        let bindPort = try port ?? environment["OAUTH3_PORT"].map { text in
-            guard let value = Int(text), (0...65535).contains(value) else { throw ValidationError("OAUTH3_PORT '\(text)' is not a port") }
+        let bindHost = host ?? variable(.host) ?? "127.0.0.1"
+        let bindPort = try port ?? variable(.port).map { text in
+            guard let value = Int(text), (0...65535).contains(value) else { throw ValidationError("\(ServeEnvironment.port.rawValue) '\(text)' is not a port") }
             return value
         } ?? 8787
-        var jwtSecret = environment["OAUTH3_JWT_SECRET"]
-        if let file = jwtSecretFile ?? environment["OAUTH3_JWT_SECRET_FILE"] {
+        var jwtSecret = variable(.jwtSecret)
+        if let file = jwtSecretFile ?? variable(.jwtSecretFile) {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("cannot read the JWT secret file \(file)") }
             jwtSecret = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         if let secret = jwtSecret, secret.utf8.count < 32 {
             throw ValidationError("the JWT secret must be at least 32 bytes")
         }
+        let signup = variable(.signup) ?? "open"
+        guard ["open", "closed"].contains(signup) else { throw ValidationError("\(ServeEnvironment.signup.rawValue) must be open or closed, not '\(signup)'") }
         let configuration = GatewayConfiguration(
-            host: bindHost, port: bindPort, publicURL: publicURL ?? environment["OAUTH3_PUBLIC_URL"],
-            workers: workers ?? environment["OAUTH3_WORKERS"].flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount,
-            queueLimit: queueLimit ?? environment["OAUTH3_QUEUE_LIMIT"].flatMap(Int.init) ?? 64, jwtSecret: jwtSecret,
-            signupOpen: !(closedSignup || environment["OAUTH3_SIGNUP"] == "closed"))
+            host: bindHost, port: bindPort, publicURL: publicURL ?? variable(.publicURL),
+            workers: try workers ?? Self.count(.workers, variable(.workers)) ?? ProcessInfo.processInfo.activeProcessorCount,
+            queueLimit: try queueLimit ?? Self.count(.queueLimit, variable(.queueLimit)) ?? 64, jwtSecret: jwtSecret,
+            signupOpen: !(closedSignup || signup == "closed"))
         let announced = configuration.publicURL
         let log = logger
 
@@ -75,5 +81,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await parts.application.runService()
         await development?.triggerGracefulShutdown()
+    }
+
+    /// A positive count from a variable, or `nil` when it is unset.
+    private static func count(_ name: ServeEnvironment, _ text: String?) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), value > 0 else { throw ValidationError("\(name.rawValue) '\(text)' is not a positive number") }
+        return value
     }
 }

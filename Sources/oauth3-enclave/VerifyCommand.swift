@@ -1,6 +1,5 @@
 import ArgumentParser
 import Attestation
-import Crypto
 import DCAPVerifier
 import Foundation
 import OAuth3Wire
@@ -90,7 +89,7 @@ struct VerifyCommand: AsyncParsableCommand {
         var composeExpectation = expectComposeHash?.lowercased()
         if let compose {
             guard let data = FileManager.default.contents(atPath: compose) else { throw ValidationError("cannot read --compose \(compose)") }
-            composeExpectation = SHA256.hash(data: data).hexString
+            composeExpectation = ComposeHash.of(data).hexString
         }
         if let composeExpectation {
             let stated = application?.composeHash

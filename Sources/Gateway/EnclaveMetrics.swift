@@ -1,0 +1,79 @@
+import Prometheus
+import Sandbox
+
+/// What `GET /metrics` reports, in Prometheus' text format: counts and durations, nothing else.
+///
+/// Every label value comes from a closed set fixed here (outcome names, failure stages), never from a
+/// request: no tenant, job id, skill name, host or secret can reach a metric, so the endpoint is safe to
+/// expose next to `/healthz`. Each daemon owns its registry (no process-wide metrics bootstrap), which
+/// keeps the daemons that tests start side by side apart. swift-prometheus' registry is used directly,
+/// rather than through swift-metrics' factory, because only the registry's API writes `# HELP` lines.
+public struct EnclaveMetrics: Sendable {
+    /// The outcomes a finished job is counted under: the sandbox's, plus `interrupted` (shutdown).
+    public static let outcomes = Outcome.allCases.map(\.rawValue) + ["interrupted"]
+    /// Where a sandbox failure happened: reported by the jail, or thrown before or around it.
+    public static let failureStages = ["jail", "runner"]
+
+    public let registry: PrometheusCollectorRegistry
+    private let queueDepth: Gauge
+    private let running: Gauge
+    private let jobs: [String: Counter]
+    private let jobDuration: DurationHistogram
+    private let sandboxFailures: [String: Counter]
+    private let attestationLatency: DurationHistogram
+    private let attestationFailures: Counter
+
+    /// Registers every series at zero, so a scrape shows them before the first job.
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        queueDepth = registry.makeGauge(name: "oauth3_queue_depth", help: "Approved jobs waiting for a worker")
+        running = registry.makeGauge(name: "oauth3_jobs_running", help: "Jobs running now")
+        var jobs: [String: Counter] = [:]
+        for outcome in Self.outcomes {
+            jobs[outcome] = registry.makeCounter(
+                name: "oauth3_jobs_total", labels: [("outcome", outcome)], help: "Finished jobs by outcome")
+        }
+        self.jobs = jobs
+        jobDuration = registry.makeDurationHistogram(
+            name: "oauth3_job_duration_seconds",
+            buckets: [.milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
+                      .seconds(30), .seconds(60), .seconds(120), .seconds(300)],
+            help: "Time from a job's start to its result (sandbox, supervision, attestation)")
+        var failures: [String: Counter] = [:]
+        for stage in Self.failureStages {
+            failures[stage] = registry.makeCounter(
+                name: "oauth3_sandbox_failures_total", labels: [("stage", stage)], help: "Jobs whose sandbox could not be set up")
+        }
+        sandboxFailures = failures
+        attestationLatency = registry.makeDurationHistogram(
+            name: "oauth3_attestation_duration_seconds",
+            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                      .milliseconds(500), .seconds(1), .seconds(2), .seconds(5)],
+            help: "Time to hash, sign and quote one result through the guest agent")
+        attestationFailures = registry.makeCounter(
+            name: "oauth3_attestation_failures_total", help: "Results the guest agent could not quote")
+    }
+
+    /// Counts a finished job under `outcome` (one of ``outcomes``) and records how long it took.
+    func jobFinished(outcome: String, duration: Duration) {
+        jobs[outcome]?.increment()
+        jobDuration.record(duration)
+    }
+
+    /// Counts a sandbox that could not be set up, at `stage` (one of ``failureStages``).
+    func sandboxFailed(stage: String) {
+        sandboxFailures[stage]?.increment()
+    }
+
+    /// Records one attestation: its latency, or its failure.
+    func attestation(took duration: Duration, failed: Bool) {
+        if failed { attestationFailures.increment() } else { attestationLatency.record(duration) }
+    }
+
+    /// The exposition, with the queue gauges set to `queued` and `runningNow` at the moment of the scrape.
+    func exposition(queued: Int, runningNow: Int) -> [UInt8] {
+        queueDepth.set(Int64(queued))
+        running.set(Int64(runningNow))
+        return registry.emitToBuffer()
+    }
+}

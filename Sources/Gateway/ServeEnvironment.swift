@@ -1,0 +1,47 @@
+/// Every environment variable `oauth3-enclave serve` reads, and the one place their names are spelled.
+///
+/// A Dstack deployment configures the daemon only through these (its compose file sets them), so the
+/// deployment check (`Tests/DeployTests`) compares the compose file and the Dockerfile against
+/// `allCases`: a misspelt or retired name there fails `make test` instead of being silently ignored.
+/// Each variable has a command-line flag of the same meaning; the flag wins.
+public enum ServeEnvironment: String, CaseIterable, Sendable {
+    /// Address to listen on (`--host`; default 127.0.0.1).
+    case host = "OAUTH3_HOST"
+    /// Port (`--port`; default 8787).
+    case port = "OAUTH3_PORT"
+    /// Data directory: the database, and in development the vault key (`--data-dir`; default `data`).
+    case dataDirectory = "OAUTH3_DATA_DIR"
+    /// Base URL of approval and status links, as agents and approvers reach the daemon (`--public-url`).
+    case publicURL = "OAUTH3_PUBLIC_URL"
+    /// Jobs running at once (`--workers`; default: the number of cores).
+    case workers = "OAUTH3_WORKERS"
+    /// Approved jobs waiting before `POST /execute` answers 429 (`--queue-limit`; default 64).
+    case queueLimit = "OAUTH3_QUEUE_LIMIT"
+    /// The orchestrator's HS256 JWT secret itself, at least 32 bytes.
+    case jwtSecret = "OAUTH3_JWT_SECRET"
+    /// A file holding the orchestrator's JWT secret (`--jwt-secret-file`).
+    case jwtSecretFile = "OAUTH3_JWT_SECRET_FILE"
+    /// `open` (the default) or `closed`: whether `POST /signup` creates tenants (`--closed-signup`).
+    case signup = "OAUTH3_SIGNUP"
+    /// `trace`, `debug`, `info` (the default), `notice`, `warning`, `error` or `critical`.
+    case logLevel = "OAUTH3_LOG_LEVEL"
+    /// The guest agent's unix socket (`--guest-agent-socket`; default `/var/run/dstack.sock` when present).
+    case guestAgentSocket = "OAUTH3_GUEST_AGENT_SOCKET"
+    /// The Deno binary (`--deno`).
+    case deno = "OAUTH3_DENO"
+    /// The `oauth3-jail` binary (`--jail`).
+    case jail = "OAUTH3_JAIL"
+    /// The policy directory (`--policies`).
+    case policies = "OAUTH3_POLICIES"
+    /// Where per-job directories are made (`--work-dir`).
+    case workDirectory = "OAUTH3_WORK_DIR"
+    /// `automatic` (the default), `required` or `unsafe-disabled`: user namespaces for jobs (`--user-namespace`).
+    case userNamespace = "OAUTH3_USER_NAMESPACE"
+
+    /// The variable's value in `environment`; an empty value counts as unset, so a compose file's
+    /// `${NAME:-}` for a variable the operator did not supply means "not configured".
+    public func value(in environment: [String: String]) -> String? {
+        guard let value = environment[rawValue], !value.isEmpty else { return nil }
+        return value
+    }
+}

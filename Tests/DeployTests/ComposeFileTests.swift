@@ -1,0 +1,87 @@
+import Foundation
+import Gateway
+import Subprocess
+import SystemPackage
+import TestSupport
+import Testing
+
+/// dstack/docker-compose.yml: well-formed for the real docker compose, and within the deployment's rules.
+@Suite("The measured compose file")
+struct ComposeFileTests {
+    static let compose = Fixture.repository.appendingPathComponent(".tools/compose/docker-compose").path
+
+    @Test("It keeps every rule: one service, image by digest, dstack.sock and a named data volume only, daemon variables only, justified privileges")
+    func keepsTheRules() throws {
+        #expect(DeploymentCheck.composeProblems(try DeploymentCheck.read("docker-compose.yml")) == [])
+    }
+
+    @Test("Each broken copy is refused for its own reason", arguments: [
+        ("      OAUTH3_LOG_LEVEL: info", "      OAUTH3_LOG_LEVEL: info\n      OAUTH3_LOGLEVEL: debug", "OAUTH3_LOGLEVEL is not one the daemon reads"),
+        ("      OAUTH3_LOG_LEVEL: info", "      OAUTH3_LOG_LEVEL: ${VERBOSITY}", "interpolates $VERBOSITY"),
+        ("@sha256:0000000000000000000000000000000000000000000000000000000000000000", ":latest", "is not pinned by an @sha256 digest"),
+        ("    restart: unless-stopped", "    restart: unless-stopped\n    privileged: true", "sets 'privileged'"),
+        ("    restart: unless-stopped", "    restart: unless-stopped\n    network_mode: host", "sets 'network_mode'"),
+        ("      - /var/run/dstack.sock:/var/run/dstack.sock", "      - /var/run/dstack.sock:/var/run/dstack.sock\n      - /etc:/host-etc:ro", "host path /etc is mounted"),
+        ("      - /var/run/dstack.sock:/var/run/dstack.sock\n", "", "/var/run/dstack.sock is not mounted"),
+        ("      - oauth3-data:/var/lib/oauth3-enclave", "      - /srv/oauth3:/var/lib/oauth3-enclave", "host path /srv/oauth3 is mounted"),
+        ("      - SETPCAP", "      - SETPCAP\n      - NET_ADMIN", "differs from the justified"),
+        ("      - apparmor=unconfined", "      - apparmor=unconfined\n      - label=disable", "security_opt label=disable"),
+        ("    image: registry.example", "    image: ${IMAGE}registry.example", "$IMAGE is interpolated outside the environment"),
+        ("volumes:\n  oauth3-data:\n", "  debug-shell:\n    image: busybox@sha256:" + String(repeating: "1", count: 64) + "\nvolumes:\n  oauth3-data:\n",
+         "services must be exactly"),
+    ])
+    func refusesBrokenCopies(_ change: (String, String, String)) throws {
+        let original = try DeploymentCheck.read("docker-compose.yml")
+        #expect(original.contains(change.0), "the fixture no longer contains \(change.0)")
+        let problems = DeploymentCheck.composeProblems(original.replacingOccurrences(of: change.0, with: change.1))
+        #expect(problems.contains { $0.contains(change.2) }, "\(problems)")
+    }
+
+    @Test("Every variable it sets or interpolates is in ServeEnvironment, and every one of those is documented in DEPLOY.md")
+    func variablesAreTheDaemons() throws {
+        let deploy = try DeploymentCheck.read("DEPLOY.md")
+        for variable in ServeEnvironment.allCases {
+            #expect(deploy.contains("`\(variable.rawValue)`"), "DEPLOY.md does not document \(variable.rawValue)")
+        }
+    }
+
+    @Test("Every privilege it grants is explained in DEPLOY.md")
+    func privilegesAreExplained() throws {
+        let deploy = try DeploymentCheck.read("DEPLOY.md")
+        for item in DeploymentCheck.daemonCapabilities.union(DeploymentCheck.entrypointCapabilities).union(DeploymentCheck.securityOptions) {
+            #expect(deploy.contains("`\(item)`"), "DEPLOY.md does not explain \(item)")
+        }
+    }
+
+    @Test("The real docker compose (v2, from make setup) accepts it, and refuses a misspelt key")
+    func dockerComposeAccepts() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.compose), "run `make setup`: it installs docker compose into .tools/compose")
+        let file = DeploymentCheck.directory.appendingPathComponent("docker-compose.yml").path
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "OAUTH3_PUBLIC_URL": "https://enclave.example"]
+        let good = try await Fixture.execute(Self.compose, ["-f", file, "config", "--quiet"], environment: environment)
+        #expect(good.status == 0 && !good.signaled, "\(good.err)")
+
+        let broken = NSTemporaryDirectory() + "compose-\(UUID().uuidString).yml"
+        try (try DeploymentCheck.read("docker-compose.yml")).replacingOccurrences(of: "    cap_add:", with: "    cap_addd:")
+            .write(toFile: broken, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: broken) }
+        let bad = try await Fixture.execute(Self.compose, ["-f", broken, "config", "--quiet"], environment: environment)
+        #expect(bad.status != 0 && bad.err.contains("cap_addd"), "\(bad.err)")
+
+        let missing = try await Fixture.execute(Self.compose, ["-f", file, "config", "--quiet"], environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()])
+        #expect(missing.status != 0 && missing.err.contains("OAUTH3_PUBLIC_URL"), "an unset public URL must stop the deployment: \(missing.err)")
+    }
+
+    @Test("Placeholder digests are reported (and refused with DEPLOY_CHECK_RELEASE=1, as `make deploy-check` sets)")
+    func placeholders() throws {
+        let found = DeploymentCheck.placeholders(in: [
+            "dstack/docker-compose.yml": try DeploymentCheck.read("docker-compose.yml"), "dstack/Dockerfile": try DeploymentCheck.read("Dockerfile"),
+        ])
+        if ProcessInfo.processInfo.environment["DEPLOY_CHECK_RELEASE"] == "1" {
+            #expect(found == [], "fill these before a release (dstack/DEPLOY.md)")
+        } else if !found.isEmpty {
+            Issue.record(Comment(rawValue: "placeholders to fill before a release (dstack/DEPLOY.md):\n" + found.joined(separator: "\n")), severity: .warning)
+        }
+        #expect(DeploymentCheck.placeholders(in: ["x": "image: r.example/a@sha256:" + String(repeating: "0", count: 64)]).count == 1)
+    }
+}

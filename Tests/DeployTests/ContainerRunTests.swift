@@ -1,0 +1,86 @@
+import DCAPVerifier
+import Foundation
+import Gateway
+import TestSupport
+import Testing
+import Yams
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The daemon as the compose file runs it, short of Docker: its environment, through the entrypoint, with
+/// only the capabilities it grants (and no_new_privs), against a development guest agent measuring the
+/// app-compose.json of the compose file. What differs is only where paths point (no container here).
+@Suite("The compose file's configuration, run", .serialized, .timeLimit(.minutes(2)), .enabled(if: geteuid() == 0, "setpriv needs root"))
+struct ContainerRunTests {
+    @Test("The daemon accepts every value the compose file sets, starts with only its capabilities, is ready, and reports the compose hash")
+    func startsReady() async throws {
+        let compose = try DeploymentCheck.read("docker-compose.yml")
+        let root = Fixture.workRoot()
+        let appCompose = root + "/app-compose.json"
+        let manifest = AppCompose(name: "oauth3-enclave", dockerComposeFile: compose, allowedEnvs: AppCompose.referencedVariables(in: compose))
+        try Data(manifest.encoded).write(to: URL(fileURLWithPath: appCompose))
+
+        let socket = root + "/agent.sock"
+        let agent = try Self.launch(Fixture.enclave, ["dev-guest-agent", "--socket", socket, "--compose", appCompose], environment: ["PATH": "/usr/bin:/bin"])
+        defer { agent.terminate() }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(50)) }
+
+        let port = Int.random(in: 20_000...60_000)
+        var environment = DeploymentCheck.environmentVariables(Self.service(compose)["environment"])
+        environment[ServeEnvironment.publicURL.rawValue] = "http://127.0.0.1:\(port)"
+        environment[ServeEnvironment.jwtSecret.rawValue] = ""  // ${OAUTH3_JWT_SECRET:-} with no value supplied
+        environment[ServeEnvironment.host.rawValue] = "127.0.0.1"
+        environment[ServeEnvironment.port.rawValue] = "\(port)"
+        environment[ServeEnvironment.dataDirectory.rawValue] = root + "/data"
+        environment[ServeEnvironment.guestAgentSocket.rawValue] = socket
+        environment[ServeEnvironment.deno.rawValue] = Fixture.deno
+        environment[ServeEnvironment.jail.rawValue] = Fixture.jail
+        environment[ServeEnvironment.policies.rawValue] = Fixture.policies
+        environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin"
+        let capabilities = (Self.service(compose)["cap_add"] as? [String] ?? []).map { "+" + $0.lowercased() }.joined(separator: ",")
+        let noNewPrivileges = (Self.service(compose)["security_opt"] as? [String] ?? []).contains("no-new-privileges:true")
+        let daemon = try Self.launch(
+            "/usr/bin/setpriv", (noNewPrivileges ? ["--no-new-privs"] : []) + ["--bounding-set", "-all," + capabilities, "--",
+            DeploymentCheck.directory.appendingPathComponent("entrypoint.sh").path, Fixture.enclave, "serve"], environment: environment)
+        defer { daemon.terminate() }
+
+        var ready: (status: Int, body: String) = (0, "")
+        for _ in 0..<150 {
+            ready = (try? await Self.get("http://127.0.0.1:\(port)/readyz")) ?? (0, "")
+            if ready.status == 200 || !daemon.isRunning { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(ready.status == 200, "the daemon did not get ready: \(ready.body)")
+        let health = try await Self.get("http://127.0.0.1:\(port)/healthz").body
+        #expect(health.contains("\"compose_hash\":\"\(manifest.composeHash.hexString)\""), "\(health)")
+        #expect(health.contains("\"user_namespace\":true"))
+        let status = try String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)
+        // The entrypoint exec'd the daemon in place: CAP_CHOWN, CAP_SETGID, CAP_SETUID only.
+        #expect(status.contains("CapBnd:\t00000000000000c1") && status.contains("CapEff:\t00000000000000c1"), "\(status)")
+        for process in [daemon, agent] {
+            process.terminate()
+            await Fixture.waitForExit(process)
+        }
+    }
+
+    static func service(_ compose: String) -> [String: Any] {
+        (((try? Yams.load(yaml: compose)) as? [String: Any])?["services"] as? [String: Any])?[DeploymentCheck.serviceName] as? [String: Any] ?? [:]
+    }
+
+    static func launch(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static func get(_ url: String) async throws -> (status: Int, body: String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+}
