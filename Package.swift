@@ -199,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "DeployTests",
             dependencies: [
-                "Attestation", "DCAPVerifier", "Gateway", "OAuth3Wire", "TestSupport", "oauth3-enclave", .product(name: "Yams", package: "Yams"),
+                "Attestation", "DCAPVerifier", "Gateway", "OAuth3Wire", "OAuth3Client", "TestSupport", "oauth3-enclave", .product(name: "Yams", package: "Yams"),
                 .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict

@@ -1,6 +1,8 @@
 import DCAPVerifier
 import Foundation
 import Gateway
+import OAuth3Client
+import OAuth3Wire
 import TestSupport
 import Testing
 import Yams
@@ -13,7 +15,7 @@ import FoundationNetworking
 /// app-compose.json of the compose file. What differs is only where paths point (no container here).
 @Suite("The compose file's configuration, run", .serialized, .timeLimit(.minutes(2)), .enabled(if: geteuid() == 0, "setpriv needs root"))
 struct ContainerRunTests {
-    @Test("The daemon accepts every value the compose file sets, starts with only its capabilities, is ready, and reports the compose hash")
+    @Test("The daemon accepts every value the compose file sets, starts with only its capabilities, is ready, reports the compose hash, and runs a networked job")
     func startsReady() async throws {
         let compose = try DeploymentCheck.read("docker-compose.yml")
         let root = Fixture.workRoot()
@@ -36,7 +38,9 @@ struct ContainerRunTests {
         environment[ServeEnvironment.guestAgentSocket.rawValue] = socket
         environment[ServeEnvironment.deno.rawValue] = Fixture.deno
         environment[ServeEnvironment.jail.rawValue] = Fixture.jail
-        environment[ServeEnvironment.policies.rawValue] = Fixture.policies
+        // The test network's policies: the repository's, pointing the egress proxy at the test's DNS stub.
+        let network = try await TestNetwork.shared()
+        environment[ServeEnvironment.policies.rawValue] = network.policies
         environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin"
         let capabilities = (Self.service(compose)["cap_add"] as? [String] ?? []).map { "+" + $0.lowercased() }.joined(separator: ",")
         let noNewPrivileges = (Self.service(compose)["security_opt"] as? [String] ?? []).contains("no-new-privileges:true")
@@ -55,6 +59,23 @@ struct ContainerRunTests {
         let health = try await Self.get("http://127.0.0.1:\(port)/healthz").body
         #expect(health.contains("\"compose_hash\":\"\(manifest.composeHash.hexString)\""), "\(health)")
         #expect(health.contains("\"user_namespace\":true"))
+        // A job that declares a host runs, with these capabilities only, through its egress proxy.
+        let base = URL(string: "http://127.0.0.1:\(port)")!
+        let account = try await OAuth3Client(baseURL: base, apiKey: nil).signup(name: "deploy")
+        let client = OAuth3Client(baseURL: base, apiKey: account.apiKey)
+        let job = try await client.execute(.init(
+            skillCode: "// @skill fetcher\n// @network api.test:8080\nconsole.log(await (await fetch('http://api.test:8080/hello')).text());\n"))
+        var approval = URLRequest(url: base.appendingPathComponent("approve/\(job.requestId)"))
+        approval.httpMethod = "POST"
+        approval.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        approval.httpBody = try JSONEncoder().encode(
+            ApprovalDecision(token: job.approvalUrl?.components(separatedBy: "token=").last ?? "", action: "approve"))
+        _ = try await URLSession.shared.data(for: approval)
+        let done = try await client.poll(job.requestId, timeout: .seconds(60))
+        #expect(done.status == "completed", "\(done)")
+        #expect(done.result?["stdout"]?.stringValue == "hello from api.test:8080\n")
+        #expect(done.result?["sandbox"]?["network"]?.stringValue == "proxy" && done.result?["sandbox"]?["user_namespace"] == .bool(true))
+
         let status = try String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)
         // The entrypoint exec'd the daemon in place: CAP_CHOWN, CAP_SETGID, CAP_SETUID only.
         #expect(status.contains("CapBnd:\t00000000000000c1") && status.contains("CapEff:\t00000000000000c1"), "\(status)")
