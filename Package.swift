@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "SkillManifest", "Sandbox", "Store", "Vault", "OAuth3Wire", "Attestation", "DCAPVerifier",
+                "SkillManifest", "Sandbox", "Egress", "Store", "Vault", "OAuth3Wire", "Attestation", "DCAPVerifier",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -32,6 +32,11 @@ public enum EgressRefusal: Error, Sendable, Hashable, CustomStringConvertible {
     /// Every vetted address failed to connect.
     case unreachable(String)
 
+    /// Every ``code``, in a fixed order (metrics label their series with these, and only these).
+    public static let codes = [
+        "bad_request", "raw_address", "undeclared", "unresolved", "refused_address", "connection_limit", "byte_limit", "unreachable",
+    ]
+
     /// A short machine-readable name.
     public var code: String {
         switch self {

@@ -1,3 +1,4 @@
+import Egress
 import Prometheus
 import Sandbox
 
@@ -22,6 +23,9 @@ public struct EnclaveMetrics: Sendable {
     private let sandboxFailures: [String: Counter]
     private let attestationLatency: DurationHistogram
     private let attestationFailures: Counter
+    private let egressConnections: Counter
+    private let egressBytes: Counter
+    private let egressRefusals: [String: Counter]
 
     /// Registers every series at zero, so a scrape shows them before the first job.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -52,6 +56,23 @@ public struct EnclaveMetrics: Sendable {
             help: "Time to hash, sign and quote one result through the guest agent")
         attestationFailures = registry.makeCounter(
             name: "oauth3_attestation_failures_total", help: "Results the guest agent could not quote")
+        egressConnections = registry.makeCounter(name: "oauth3_egress_connections_total", help: "Connections jobs made through their egress proxies")
+        egressBytes = registry.makeCounter(name: "oauth3_egress_bytes_total", help: "Bytes relayed by egress proxies, both directions")
+        var refusals: [String: Counter] = [:]
+        for code in EgressRefusal.codes {
+            refusals[code] = registry.makeCounter(
+                name: "oauth3_egress_refusals_total", labels: [("code", code)], help: "Requests egress proxies refused, by reason")
+        }
+        egressRefusals = refusals
+    }
+
+    /// Adds a finished job's network transcript: its connections, bytes, and refusals by code.
+    func egress(_ transcript: NetworkTranscript?) {
+        guard let transcript else { return }
+        egressConnections.increment(by: Int64(transcript.connections.count))
+        egressBytes.increment(by: Int64(transcript.totalBytes))
+        // Refusals past the transcript's first 256 have no recorded code, so they are not counted here.
+        for refusal in transcript.refused { egressRefusals[refusal.code]?.increment() }
     }
 
     /// Counts a finished job under `outcome` (one of ``outcomes``) and records how long it took.

@@ -31,6 +31,7 @@ extension JobService {
                 $0.completedAt = end
             }
             metrics.jobFinished(outcome: result.outcome.rawValue, duration: ContinuousClock.now - started)
+            metrics.egress(result.network)
         } catch {
             let end = clock.now()
             let interrupted = Task.isCancelled

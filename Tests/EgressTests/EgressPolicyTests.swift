@@ -62,6 +62,17 @@ struct EgressPolicyTests {
     }
 }
 
+@Test("Every refusal's code is one of the fixed codes that metrics label with")
+func refusalCodes() {
+    let address = IPAddress("127.0.0.1")!
+    let all: [EgressRefusal] = [
+        .badRequest("x"), .rawAddress("1.2.3.4"), .undeclared(ProxyTarget(host: "a", port: 1)), .unresolved("a", reason: "x"),
+        .refusedAddress(address, range: IPRange("127.0.0.0/8")!, widenable: false), .connectionLimit(1, concurrent: true),
+        .byteLimit(1), .unreachable("x"),
+    ]
+    #expect(all.map(\.code) == EgressRefusal.codes)
+}
+
 /// Loads the repository's `policies/egress.json` through the daemon's loader.
 enum PolicySetReader {
     static func egress() throws -> EgressPolicy {

@@ -69,6 +69,10 @@ struct AttestationTests {
             members["network"] = .object(transcript)
         }
         #expect(failed(await verify(edited)).contains("result_hash"))
+        // The daemon's metrics count it, without naming the host.
+        let metrics = try await daemon.raw("GET", "/metrics").body
+        #expect(metrics.contains("oauth3_egress_connections_total 1\n"), "\(metrics)")
+        #expect(!metrics.contains("api.test"))
     }
 
     @Test("Changing one byte of stdout, the code hash, or the quote makes verification fail, naming the check")

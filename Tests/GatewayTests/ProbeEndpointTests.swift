@@ -40,7 +40,8 @@ struct ProbeEndpointTests {
         for line in [
             "# TYPE oauth3_queue_depth gauge", "oauth3_queue_depth 0.0", "oauth3_jobs_running 0.0", #"oauth3_jobs_total{outcome="ok"} 0"#,
             #"oauth3_jobs_total{outcome="interrupted"} 0"#, #"oauth3_sandbox_failures_total{stage="jail"} 0"#, "oauth3_job_duration_seconds_count 0",
-            "oauth3_attestation_duration_seconds_count 0", "oauth3_attestation_failures_total 0",
+            "oauth3_attestation_duration_seconds_count 0", "oauth3_attestation_failures_total 0", "oauth3_egress_connections_total 0",
+            "oauth3_egress_bytes_total 0", #"oauth3_egress_refusals_total{code="refused_address"} 0"#,
         ] {
             #expect(before.body.contains(line + "\n"), "missing '\(line)' in:\n\(before.body)")
         }
