@@ -46,6 +46,9 @@ public struct EgressPolicy: Sendable, Hashable {
     public var maxBytes: Int
     /// How long resolving and connecting to the upstream may take, in milliseconds.
     public var connectTimeoutMilliseconds: Int
+    /// How long a new connection may take to send its request head before it is closed (it holds no
+    /// connection slot until then, so this is what bounds idle ones).
+    public var headTimeoutMilliseconds = 10_000
     /// The proxy's own DNS servers (`address` or `address:port`); empty means `/etc/resolv.conf`'s.
     public var nameservers: [String]
     /// The floor in force: ``floor`` for every real policy. Only the proxy benchmark, which measures the

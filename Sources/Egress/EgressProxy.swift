@@ -72,19 +72,26 @@ public struct EgressProxy: Sendable {
     private func handle(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>, ledger: EgressLedger) async {
         ledger.track(client.channel)
         defer { ledger.untrack(client.channel) }
+        // A connection that holds no slot yet must still not linger: no head in time, and it is closed.
+        let channel = client.channel
+        let opened = ContinuousClock.now
+        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(policy.headTimeoutMilliseconds))) { channel.close(promise: nil) }
         try? await client.executeThenClose { inbound, outbound in
             var requests = inbound.makeAsyncIterator()
             var buffered: [UInt8] = []
             var headLength: Int?
-            while headLength == nil, buffered.count <= ProxyRequest.maxHeadBytes, let chunk = try await requests.next() {
+            while headLength == nil, buffered.count <= ProxyRequest.maxHeadBytes, let chunk = try? await requests.next() {
                 buffered += chunk.readableBytesView
                 headLength = ProxyRequest.headLength(in: buffered)
             }
+            deadline.cancel()
             guard let headLength else {
-                if !buffered.isEmpty {
-                    let refusal = EgressRefusal.badRequest("no complete request head in \(buffered.count) bytes")
+                let timedOut = ContinuousClock.now - opened >= .milliseconds(Int64(policy.headTimeoutMilliseconds))
+                if timedOut || !buffered.isEmpty {
+                    let refusal = EgressRefusal.badRequest(
+                        timedOut ? "no complete request head within \(policy.headTimeoutMilliseconds) ms" : "no complete request head in \(buffered.count) bytes")
                     ledger.refuse(refusal, target: nil)
-                    try await outbound.write(Self.response(for: refusal))
+                    try? await outbound.write(Self.response(for: refusal))
                 }
                 return
             }

@@ -132,6 +132,19 @@ struct EgressProxyTests {
         #expect(concurrent.refused.map(\.code) == ["connection_limit"])
     }
 
+    @Test("A connection that sends no request head in time is closed and recorded")
+    func headTimeout() async throws {
+        var impatient = policy
+        impatient.headTimeoutMilliseconds = 300
+        let started = ContinuousClock.now
+        let (reply, transcript) = try await withProxy(declared: ["echo.test:1"], policy: impatient, resolver: resolver) {
+            try await exchange($0, Array("CONNECT echo".utf8), halfClose: false)
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(reply.text.hasPrefix("HTTP/1.1 400") || reply.isEmpty)
+        #expect(transcript.refused.map(\.reason) == ["not a proxy request: no complete request head within 300 ms"])
+    }
+
     @Test("When the job ends, open connections close and are recorded as job_ended")
     func jobEnds() async throws {
         let echo = try await EchoServer()

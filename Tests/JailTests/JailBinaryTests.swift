@@ -129,6 +129,9 @@ struct JailBinaryTests {
         (["--root", "/tmp", "--rlimit", "as", "1", "1", "--", "/bin/true"], "unknown resource 'as'"),
         (["--root", "/tmp", "--seccomp", "allow", "--", "/bin/true"], "--seccomp: 'allow'"),
         (["--root", "relative", "--", "/bin/true"], "absolute path"),
+        (["--root", "/tmp", "--egress-bridge", "0", "/run/s", "--", "/bin/true"], "--egress-bridge: port 0"),
+        (["--root", "/tmp", "--egress-bridge", "70000", "/run/s", "--", "/bin/true"], "--egress-bridge takes a number, got '70000'"),
+        (["--root", "/tmp", "--egress-bridge", "3128", "run/s", "--", "/bin/true"], "absolute path"),
     ] as [([String], String)])
     func usageErrors(arguments: [String], message: String) async throws {
         let run = try await Fixture.execute(Fixture.jail, arguments)
