@@ -16,7 +16,7 @@ done
 KEY=$(curl -sf -X POST "$URL/signup" -H 'Content-Type: application/json' -d '{"name":"make-run"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
 cat <<INFO
 
-  OAuth3 enclave running at $URL   (health: $URL/healthz)
+  OAuth3 enclave running at $URL   (health: $URL/healthz, readiness: $URL/readyz, metrics: $URL/metrics)
   A fresh API key:  $KEY
 
   Try (in another terminal; open the 👉 link in a browser to approve):
