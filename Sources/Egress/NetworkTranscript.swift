@@ -62,4 +62,16 @@ public struct NetworkTranscript: Sendable, Codable, Hashable {
     }
 
     public init() {}
+
+    /// The same transcript with `transform` applied to every string the job chose (host names, and the
+    /// reasons that quote them), so the daemon can redact secrets from it as it does from stdout.
+    public func redacted(_ transform: (String) -> String) -> NetworkTranscript {
+        var copy = self
+        for index in copy.connections.indices { copy.connections[index].host = transform(copy.connections[index].host) }
+        for index in copy.refused.indices {
+            copy.refused[index].host = copy.refused[index].host.map(transform)
+            copy.refused[index].reason = transform(copy.refused[index].reason)
+        }
+        return copy
+    }
 }

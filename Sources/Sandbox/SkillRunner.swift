@@ -142,6 +142,12 @@ public struct SkillRunner: Sendable {
         let redactor = Redactor(secrets: job.secrets)
         let stdout = redactor.redact(observation.stdout.bytes, truncated: observation.stdout.overflowed)
         let stderr = redactor.redact(observation.stderr.bytes, truncated: observation.stderr.overflowed)
+        // Host names in the transcript are the job's own strings, lowercased by the proxy: redact the
+        // secrets' lowercase forms there too, or a secret in a host name would reach the result.
+        let lowercase = Redactor(secrets: job.secrets.mapValues { $0.lowercased() })
+        let network = transcript?.redacted { text in
+            String(decoding: lowercase.redact(redactor.redact(Array(text.utf8))), as: UTF8.self)
+        }
         var exitCode: Int32?
         var signal: String?
         switch observation.termination {
@@ -164,7 +170,7 @@ public struct SkillRunner: Sendable {
             sandbox: .init(
                 userNamespace: !jail.unsafeNoUserNamespace, cgroups: host.cgroups?.version.rawValue ?? "none",
                 network: jail.egressBridge == nil ? "loopback" : "proxy", seccomp: !jail.unsafeNoSeccomp),
-            network: transcript)
+            network: network)
     }
 }
 
