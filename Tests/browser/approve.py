@@ -13,8 +13,23 @@ import tempfile
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
+
+
+
+def replaced(element):
+    """True once `element`'s document is gone. Selenium's staleness_of expects a stale-element error only;
+    Chromium 156 sometimes answers "Node with given id does not belong to the document" instead while the
+    form's reply replaces the page, which staleness_of let through as a failure."""
+    def predicate(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+    return predicate
+
 
 url, decision, *pairs = sys.argv[1:]
 secrets = dict(pair.split("=", 1) for pair in pairs)
@@ -43,7 +58,9 @@ try:
         driver.find_element(By.NAME, f"secrets[{name}]").send_keys(value)
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, f"button[name=decision][value={decision}]").click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(page))  # the form's reply has loaded
+    WebDriverWait(driver, 20).until(replaced(page))
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete" and d.find_elements(By.TAG_NAME, "h1"))
     after = {"heading": driver.find_element(By.TAG_NAME, "h1").text, "text": driver.find_element(By.TAG_NAME, "body").text}
     print(json.dumps({"before": before, "after": after}))
 finally:
