@@ -17,6 +17,7 @@ public struct SkillRunner: Sendable {
     public init(configuration: SandboxConfiguration) async throws(SandboxError) {
         self.configuration = configuration
         self.host = try await SandboxHost.inspect(configuration)
+        try Self.checkSocketPathFits(configuration.workRoot)
         self.resolver = try Self.resolver(for: configuration)
     }
 
@@ -24,15 +25,19 @@ public struct SkillRunner: Sendable {
     init(configuration: SandboxConfiguration, host: SandboxHost) throws(SandboxError) {
         self.configuration = configuration
         self.host = host
+        try Self.checkSocketPathFits(configuration.workRoot)
         self.resolver = try Self.resolver(for: configuration)
     }
 
-    private static func resolver(for configuration: SandboxConfiguration) throws(SandboxError) -> any NameResolver {
-        // A unix socket's path holds at most 107 bytes; say so at start rather than at the first networked job.
-        let socket = JobDirectory.Paths(root: configuration.workRoot + "/job-0123456789abcdef").egressSocket
+    /// A unix socket's path holds at most 107 bytes; say so at start rather than at the first networked job.
+    private static func checkSocketPathFits(_ workRoot: String) throws(SandboxError) {
+        let socket = JobDirectory.Paths(root: workRoot + "/job-0123456789abcdef").egressSocket
         guard socket.utf8.count <= 107 else {
-            throw .workDirectory("the work root \(configuration.workRoot) is too long for the egress proxy's socket path (\(socket.utf8.count) of at most 107 bytes)")
+            throw .workDirectory("the work root \(workRoot) is too long for the egress proxy's socket path (\(socket.utf8.count) of at most 107 bytes)")
         }
+    }
+
+    private static func resolver(for configuration: SandboxConfiguration) throws(SandboxError) -> any NameResolver {
         if let resolver = configuration.egressResolver { return resolver }
         let configured = configuration.policy.egress.nameservers
         do {
@@ -144,9 +149,9 @@ public struct SkillRunner: Sendable {
         let stderr = redactor.redact(observation.stderr.bytes, truncated: observation.stderr.overflowed)
         // Host names in the transcript are the job's own strings, lowercased by the proxy: redact the
         // secrets' lowercase forms there too, or a secret in a host name would reach the result.
-        let lowercase = Redactor(secrets: job.secrets.mapValues { $0.lowercased() })
-        let network = transcript?.redacted { text in
-            String(decoding: lowercase.redact(redactor.redact(Array(text.utf8))), as: UTF8.self)
+        let network = transcript.map { transcript in
+            let lowercase = Redactor(secrets: job.secrets.mapValues { $0.lowercased() })
+            return transcript.redacted { String(decoding: lowercase.redact(redactor.redact(Array($0.utf8))), as: UTF8.self) }
         }
         var exitCode: Int32?
         var signal: String?

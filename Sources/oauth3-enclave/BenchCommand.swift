@@ -30,13 +30,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard let source = FileManager.default.contents(atPath: skill) else { throw ValidationError("cannot read \(skill)") }
         let job = SkillJob(source: Array(source), manifest: try SkillManifest.parse(source, configuration: policy.manifest), secrets: [:])
         let limits = policy.limits
-        let clock = ContinuousClock()
-        func time(_ body: () async throws -> Void) async rethrows -> Double {
-            let start = clock.now
-            try await body()
-            let elapsed = start.duration(to: clock.now).components
-            return Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
-        }
+        func time(_ body: () async throws -> Void) async rethrows -> Double { try await Stopwatch.milliseconds(body) }
 
         var samples: [String: [Double]] = [:]
         for round in 0..<(runs + 3) {
@@ -74,10 +68,7 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
         }
-        func median(_ name: String) -> Double {
-            let sorted = samples[name, default: [0]].sorted()
-            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        }
+        func median(_ name: String) -> Double { Stopwatch.median(samples[name, default: []]) }
         let jail = median("noCgroup") - median("bareStdin") - median("directory")
         let placement = median("sandboxed") - median("noCgroup") - median("cgroup")
         func row(_ label: String, _ value: Double) -> String { label.padding(toLength: 58, withPad: " ", startingAt: 0) + String(format: "%7.1f ms", value) }

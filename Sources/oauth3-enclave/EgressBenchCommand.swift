@@ -42,15 +42,15 @@ struct EgressBenchCommand: AsyncParsableCommand {
             await Result {
                 var small: [String: [Double]] = [:], large: [String: [Double]] = [:]
                 for round in 0..<(requests + 10) {
-                    let direct = try await Self.time { _ = try await Self.fetch(.tcp(port), path: "/bytes/100") }
-                    let proxied = try await Self.time { _ = try await Self.fetch(.proxy(socket, port), path: "/bytes/100") }
+                    let direct = try await Stopwatch.milliseconds { _ = try await Self.fetch(.tcp(port), path: "/bytes/100") }
+                    let proxied = try await Stopwatch.milliseconds { _ = try await Self.fetch(.proxy(socket, port), path: "/bytes/100") }
                     if round >= 10 { small["direct", default: []].append(direct); small["proxy", default: []].append(proxied) }
                 }
                 for _ in 0..<downloads {
                     var received = 0
-                    let direct = try await Self.time { received = try await Self.fetch(.tcp(port), path: "/bytes/\(size)") }
+                    let direct = try await Stopwatch.milliseconds { received = try await Self.fetch(.tcp(port), path: "/bytes/\(size)") }
                     guard received >= size else { throw ValidationError("direct download cut short: \(received) bytes") }
-                    let proxied = try await Self.time { received = try await Self.fetch(.proxy(socket, port), path: "/bytes/\(size)") }
+                    let proxied = try await Stopwatch.milliseconds { received = try await Self.fetch(.proxy(socket, port), path: "/bytes/\(size)") }
                     guard received >= size else { throw ValidationError("proxied download cut short: \(received) bytes") }
                     large["direct", default: []].append(direct)
                     large["proxy", default: []].append(proxied)
@@ -60,11 +60,11 @@ struct EgressBenchCommand: AsyncParsableCommand {
         }
         let (small, large) = try measured.get()
         let mib = Double(size) / Double(1 << 20)
-        print(Self.row("request of 100 bytes, direct (median of \(requests))", Self.median(small["direct"]!), "ms"))
-        print(Self.row("request of 100 bytes, through the proxy", Self.median(small["proxy"]!), "ms"))
-        print(Self.row("  added latency", Self.median(small["proxy"]!) - Self.median(small["direct"]!), "ms"))
-        print(Self.row("download of \(sizeMib) MiB, direct (median of \(downloads))", mib / (Self.median(large["direct"]!) / 1000), "MiB/s"))
-        print(Self.row("download of \(sizeMib) MiB, through the proxy", mib / (Self.median(large["proxy"]!) / 1000), "MiB/s"))
+        print(Self.row("request of 100 bytes, direct (median of \(requests))", Stopwatch.median(small["direct"]!), "ms"))
+        print(Self.row("request of 100 bytes, through the proxy", Stopwatch.median(small["proxy"]!), "ms"))
+        print(Self.row("  added latency", Stopwatch.median(small["proxy"]!) - Stopwatch.median(small["direct"]!), "ms"))
+        print(Self.row("download of \(sizeMib) MiB, direct (median of \(downloads))", mib / (Stopwatch.median(large["direct"]!) / 1000), "MiB/s"))
+        print(Self.row("download of \(sizeMib) MiB, through the proxy", mib / (Stopwatch.median(large["proxy"]!) / 1000), "MiB/s"))
 
         print("2. a skill's fetch: bare Deno to the server, against a sandboxed job through bridge and proxy")
         let located = try Installation.locate(installation)
@@ -131,18 +131,6 @@ struct EgressBenchCommand: AsyncParsableCommand {
             for try await chunk in inbound { count += chunk.readableBytes }
             return count
         }
-    }
-
-    static func time(_ body: () async throws -> Void) async throws -> Double {
-        let start = ContinuousClock.now
-        try await body()
-        let elapsed = (ContinuousClock.now - start).components
-        return Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     static func row(_ label: String, _ value: Double, _ unit: String) -> String {
