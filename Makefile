@@ -3,12 +3,14 @@
 # make deploy-check – the dstack/ checks, refusing the placeholder digests a release must fill
 # make bench – per-job sandbox overhead, oauth3-enclave run vs bare deno run, DCAP verify vs dcap-qvl,
 #              egress proxy vs direct download; medians
+# make bench-load – a live daemon under N jobs from several tenants (jobs/s, p50/p99, peak RSS), then kill -9
+#              mid-run and a restart: every accepted job must reach exactly one final state
 SWIFT ?= swift
 BIN = .build/debug
 DENO = .tools/deno/bin/deno
 VECTORS = Tests/Vectors/dcap
 
-.PHONY: setup build run demo test deploy-check bench clean
+.PHONY: setup build run demo test deploy-check bench bench-load clean
 
 setup:
 	@./scripts/setup.sh
@@ -45,6 +47,11 @@ bench: setup
 	@echo
 	@echo "== a download through the egress proxy (and a skill's fetch through bridge and proxy) vs direct, on loopback"
 	@.build/release/oauth3-enclave bench-egress --deno $(DENO)
+
+bench-load: setup
+	$(SWIFT) build -c release
+	@python3 scripts/bench_load.py --enclave .build/release/oauth3-enclave --deno $(DENO) --skill bench/hello.ts \
+		--jobs $${JOBS:-200} --tenants $${TENANTS:-4} --concurrency $${CONCURRENCY:-16} --workers $${WORKERS:-2}
 
 clean:
 	rm -rf .build

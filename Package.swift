@@ -110,7 +110,9 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "SkillManifest", "Sandbox", "Egress", "Store", "Vault", "OAuth3Wire", "Attestation", "DCAPVerifier",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,6 +1,7 @@
 import Egress
 import Prometheus
 import Sandbox
+import Store
 
 /// What `GET /metrics` reports, in Prometheus' text format: counts and durations, nothing else.
 ///
@@ -26,6 +27,9 @@ public struct EnclaveMetrics: Sendable {
     private let egressConnections: Counter
     private let egressBytes: Counter
     private let egressRefusals: [String: Counter]
+    private let stranded: Counter
+    private let refusals: [String: Counter]
+    private let purged: Counter
 
     /// Registers every series at zero, so a scrape shows them before the first job.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -64,7 +68,28 @@ public struct EnclaveMetrics: Sendable {
                 name: "oauth3_egress_refusals_total", labels: [("code", code)], help: "Requests egress proxies refused, by reason")
         }
         egressRefusals = refusals
+        stranded = registry.makeCounter(
+            name: "oauth3_queue_stranded_total", help: "Approved jobs an idle worker had not taken, found by the periodic sweep (should stay 0)")
+        var admission: [String: Counter] = [:]
+        for limit in Self.admissionLimits {
+            admission[limit] = registry.makeCounter(
+                name: "oauth3_admission_refusals_total", labels: [("limit", limit)], help: "Requests refused with 429, by the limit that refused them")
+        }
+        self.refusals = admission
+        purged = registry.makeCounter(name: "oauth3_requests_expired_total", help: "Requests that expired unanswered and were purged with their code")
     }
+
+    /// The limits a request can be refused by (429): the store's admission limits and the long-poll quota.
+    public static let admissionLimits = AdmissionRefusal.Limit.allCases.map(\.rawValue) + ["long_polls"]
+
+    /// Counts approved jobs found waiting while a worker was idle.
+    func strandedJobsFound(_ count: Int) { stranded.increment(by: Int64(count)) }
+
+    /// Counts a request refused by `limit` (one of ``admissionLimits``).
+    func refused(by limit: String) { refusals[limit]?.increment() }
+
+    /// Counts requests that expired unanswered.
+    func expired(_ count: Int) { purged.increment(by: Int64(count)) }
 
     /// Adds a finished job's network transcript: its connections, bytes, and refusals by code.
     func egress(_ transcript: NetworkTranscript?) {

@@ -1,10 +1,12 @@
 import Foundation
 import Attestation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import OAuth3Wire
 import Sandbox
 import ServiceLifecycle
+import UnixSignals
 import SkillManifest
 import Store
 import Vault
@@ -13,10 +15,22 @@ import Vault
 /// This is the composition root: the only place where a manifest becomes a jail configuration and a
 /// policy decision.
 public enum Gateway {
-    /// Everything `serve` runs: the application (which also runs the scheduler) and the job service.
+    /// Everything `serve` runs: the application, the scheduler, and the job service.
     public struct Parts: Sendable {
         public let application: Application<RouterResponder<GatewayContext>>
         public let service: JobService
+
+        /// The services in the order a `ServiceGroup` must run them. Graceful shutdown goes in reverse:
+        /// the scheduler first (no new job starts, held long-polls answer at once, running jobs get their
+        /// grace period while status requests are still served), then the HTTP server, which waits only
+        /// for requests already in flight.
+        public var services: [any Service] { [application, service.scheduler] }
+
+        /// Runs everything until SIGTERM or SIGINT, then shuts down gracefully.
+        public func runService(logger: Logger) async throws {
+            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
     }
 
     /// Wires a daemon over already-opened dependencies.
@@ -27,21 +41,27 @@ public enum Gateway {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> Parts {
         GatewayContext.bodyLimit.set(configuration.maxBodyBytes)
+        let metrics = EnclaveMetrics()
         let scheduler = JobScheduler(
-            workers: configuration.workers, queueLimit: configuration.queueLimit, graceSeconds: configuration.shutdownGraceSeconds, logger: logger)
+            configuration: SchedulerConfiguration(
+                workers: configuration.workers, fairShare: FairShare(tenantCap: configuration.tenantMaxRunning),
+                graceSeconds: configuration.shutdownGraceSeconds, sweepInterval: configuration.sweepInterval,
+                strandedAfter: configuration.sweepInterval * 2),
+            store: store, clock: clock, metrics: metrics, logger: logger)
         let service = JobService(
-            configuration: configuration, store: store, vault: vault, runner: runner, scheduler: scheduler, attestor: attestor, clock: clock, logger: logger)
+            configuration: configuration, store: store, vault: vault, runner: runner, scheduler: scheduler, attestor: attestor,
+            metrics: metrics, clock: clock, logger: logger)
         try await service.start()
         let authenticator = await Authenticator(store: store, jwtSecret: configuration.jwtSecret, clock: clock)
         let router = Router(context: GatewayContext.self)
-        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: RequestLogMiddleware())
         Routes(
             service: service, authenticator: authenticator,
             health: {
                 HealthReport(
                     denoVersion: runner.denoVersion, userNamespace: runner.host.userNamespace,
                     cgroups: runner.host.cgroups?.version.rawValue ?? "none", vaultKeySource: vault.keySource,
-                    workers: configuration.workers, running: await scheduler.runningCount, queued: await scheduler.queuedCount,
+                    workers: configuration.workers, running: await scheduler.runningCount, queued: (try? await store.queuedJobCount()) ?? -1,
                     policySha256: runner.configuration.policy.sha256, guestAgent: attestor.agent.name, appID: attestor.info.appID,
                     composeHash: attestor.info.composeHash)
             },
@@ -50,8 +70,11 @@ public enum Gateway {
         ).register(on: router)
         let application = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "oauth3-enclave"),
-            services: services + [scheduler],
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "oauth3-enclave",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
+            services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 if configuration.publicURLIsDerived { service.links.set("http://\(configuration.host):\(port)") }

@@ -6,7 +6,7 @@ import OAuth3Wire
 /// An error answered to the client: a status and a JSON body that names what is wrong and where.
 public struct GatewayError: HTTPResponseError, Sendable, CustomStringConvertible {
     public let status: HTTPResponse.Status
-    public let body: ErrorBody
+    public private(set) var body: ErrorBody
     var headers: HTTPFields = [:]
 
     init(_ status: HTTPResponse.Status, _ message: String, problems: [ErrorBody.Problem]? = nil) {
@@ -23,9 +23,12 @@ public struct GatewayError: HTTPResponseError, Sendable, CustomStringConvertible
     static func forbidden(_ message: String) -> Self { .init(.forbidden, message) }
     static func notFound(_ what: String) -> Self { .init(.notFound, "\(what) not found") }
     static func conflict(_ message: String) -> Self { .init(.conflict, message) }
-    static func tooManyRequests(_ message: String, retryAfter: Int) -> Self {
+    /// A 429 naming the limit or quota that refused (`quota` in the body, and `X-OAuth3-Quota`).
+    static func tooManyRequests(_ message: String, quota: String, retryAfter: Int) -> Self {
         var error = Self(.tooManyRequests, message)
+        error.body.quota = quota
         error.headers[.retryAfter] = String(retryAfter)
+        error.headers[HTTPField.Name("X-OAuth3-Quota")!] = quota
         return error
     }
     static func internalError(_ message: String) -> Self { .init(.internalServerError, message) }

@@ -43,13 +43,13 @@ extension JobService {
     func releaseJobsWaitingForSecrets(tenant: String) async throws {
         for job in try await store.jobsAwaitingSecrets(tenant: tenant) where job.approvedBy != nil {
             let manifest = try SkillManifest.parse(job.code ?? "", configuration: manifestConfiguration)
-            guard try await missingSecrets(manifest, tenant: tenant).isEmpty, await scheduler.hasRoom else { continue }
+            guard try await missingSecrets(manifest, tenant: tenant).isEmpty else { continue }
             let now = clock.now()
             if let approved = try await store.transition(job.id, from: [.awaitingSecrets], at: now, event: "job.approved", detail: ["by": job.approvedBy ?? "", "secrets": "supplied"], {
                 $0.status = .approved
                 $0.approvedAt = now
             }) {
-                await scheduler.enqueue(approved.id)
+                await scheduler.wake()
                 await changed(approved)
             }
         }

@@ -75,9 +75,8 @@ extension JobService {
             await changed(waiting)
             return ApprovalOutcome(id: id, status: JobStatus.awaitingSecrets.rawValue, message: "Approved; waiting for secrets \(missing.joined(separator: ", "))", missingSecrets: missing)
         }
-        guard await scheduler.hasRoom else {
-            throw GatewayError.tooManyRequests("the job queue is full; approve again shortly", retryAfter: 5)
-        }
+        // A person's approval is never refused for load: the job joins the queue (the database) and starts
+        // when a worker is free. What bounds these is the tenant's pending-requests quota.
         let approved = try await store.transition(id, from: [.pending, .awaitingSecrets], at: now, event: "job.approved", detail: ["by": approvedBy, "level": level]) {
             $0.status = .approved
             $0.approvedBy = approvedBy
@@ -85,7 +84,7 @@ extension JobService {
             $0.approvedAt = now
         }
         guard let approved else { return ApprovalOutcome(id: id, status: job.status.rawValue, message: "Already processed") }
-        await scheduler.enqueue(id)
+        await scheduler.wake()
         await changed(approved)
         return ApprovalOutcome(id: id, status: approved.status.rawValue, message: level == "trust_code" ? "Approved; this code now runs without asking" : "Approved")
     }

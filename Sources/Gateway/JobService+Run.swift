@@ -8,13 +8,10 @@ import Store
 import Vault
 
 extension JobService {
-    /// Runs one approved job to its final state. Called by a scheduler worker; never throws: whatever
+    /// Runs one job that a worker claimed (it is `executing`) to its final state. Never throws: whatever
     /// happens, the job ends `completed` or `failed` with the reason.
-    func run(_ id: String) async {
-        let now = clock.now()
-        guard let job = try? await store.transition(id, from: [.approved], at: now, event: "job.started", { $0.status = .executing; $0.executedAt = now }) else {
-            return  // not approved any more (denied, or taken by another worker)
-        }
+    func run(_ job: JobRecord) async {
+        let id = job.id
         await changed(job)
         let started = ContinuousClock.now
         let finished: JobRecord?

@@ -67,7 +67,7 @@ extension JobService {
                 }
                 existingPolicy = try JSONDecoder().decode(SessionPolicy.self, from: Data(session.policyJSON.utf8))
             } else if try await store.sessionExists(id: wanted) {
-                throw GatewayError.notFound("session \(wanted)")
+                throw GatewayError.conflict("session_id \(wanted) is taken; choose another, or omit session_id for a new one")
             }
             sessionId = wanted
         } else {
@@ -90,7 +90,21 @@ extension JobService {
             job.approvalDetail = sessionId
             job.completedAt = now
         }
-        try await store.insertJob(job)
+        if existingPolicy == nil {
+            // A new session id is reserved with the request, atomically: of two tenants racing for one id,
+            // the second is told so now instead of holding a request that could never be approved.
+            let admitted: Bool
+            do {
+                admitted = try await store.admitScope(job, reservingSession: sessionId, limits: configuration.admissionLimits)
+            } catch let refusal as AdmissionRefusal {
+                throw refused(refusal)
+            }
+            guard admitted else {
+                throw GatewayError.conflict("session_id \(sessionId) is taken; choose another, or omit session_id for a new one")
+            }
+        } else {
+            try await admit(job)
+        }
         var status = ExecutionStatus(requestId: job.id, status: job.status.rawValue)
         status.sessionId = sessionId
         status.statusUrl = statusURL(job: job.id)

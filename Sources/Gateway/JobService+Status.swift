@@ -14,7 +14,13 @@ extension JobService {
         guard var job = try await store.job(id: id, tenant: caller.tenantId) else { throw GatewayError.notFound("request \(id)") }
         // `awaiting_secrets` ends an SDK's polling, so it is answered at once like a final status.
         if wait && !job.status.isFinal && job.status != .awaitingSecrets {
-            await events.wait(for: id, after: version, timeout: timeout)
+            let limit = configuration.quotas.longPolls
+            guard await events.wait(for: id, tenant: caller.tenantId, limit: limit, after: version, timeout: timeout) else {
+                metrics.refused(by: "long_polls")
+                throw GatewayError.tooManyRequests(
+                    "quota long_polls: this tenant already holds \(limit) status requests open with wait=true; poll without wait, or wait for one to return",
+                    quota: "long_polls", retryAfter: 1)
+            }
             job = try await store.job(id: id, tenant: caller.tenantId) ?? job
         }
         return try statusReply(job)

@@ -55,14 +55,9 @@ extension JobService {
             job.approvedAt = now
             job.status = missing.isEmpty ? .approved : .awaitingSecrets
         }
-        if job.status == .approved, !(await scheduler.hasRoom) {
-            throw GatewayError.tooManyRequests("the job queue is full (\(configuration.queueLimit) waiting); retry later", retryAfter: 5)
-        }
-        try await store.insertJob(job)
-        if job.status == .approved {
-            try await noteSessionUse(job)
-            await scheduler.enqueue(job.id)
-        }
+        // One transaction checks every limit and stores the job; an approved job is queued by that insert.
+        try await admit(job)
+        if job.status == .approved { try await noteSessionUse(job) }
         logger.info("job accepted", metadata: ["job": "\(job.id)", "tenant": "\(caller.tenantId)", "status": "\(job.status.rawValue)", "approved_by": "\(job.approvedBy ?? "-")"])
 
         var status = ExecutionStatus(requestId: job.id, status: job.status.rawValue)

@@ -45,7 +45,8 @@ public struct JobService: Sendable {
 
     var manifestConfiguration: ManifestConfiguration { runner.configuration.policy.manifest }
 
-    /// Checks the vault key against the database and queues what was approved before a restart.
+    /// Checks the vault key against the database, ends the jobs a crash interrupted, and hands the
+    /// scheduler its work (approved jobs are already queued: the database is the queue).
     /// - Throws: when the database was sealed under another key, naming both key sources.
     public func start() async throws {
         if let stored = try await store.vaultCanary() {
@@ -58,8 +59,50 @@ public struct JobService: Sendable {
         }
         let approved = try await store.recoverAfterRestart(at: clock.now())
         if !approved.isEmpty { logger.info("resuming approved jobs", metadata: ["count": "\(approved.count)"]) }
-        await scheduler.setExecutor { id in await self.run(id) }
-        await scheduler.resume(approved)
+        await scheduler.setExecutor { job in await self.run(job) }
+        await scheduler.setMaintenance { await self.maintain() }
+        let events = self.events
+        await scheduler.onGracefulShutdown { await events.close() }
+    }
+
+    /// The sweep's housekeeping: requests nobody answered expire (with their code), and finished jobs
+    /// past the retention period lose their code and result, so stored bytes fall again.
+    func maintain() async {
+        let now = clock.now()
+        do {
+            let expired = try await store.purgeExpiredRequests(at: now)
+            if !expired.isEmpty {
+                logger.info("expired unanswered requests", metadata: ["count": "\(expired.count)"])
+                metrics.expired(expired.count)
+                for id in expired { await events.changed(id) }
+            }
+            let trimmed = try await store.trimFinishedJobs(endedBefore: now - Int64(configuration.resultRetentionSeconds) * 1000, at: now)
+            if trimmed > 0 { logger.info("trimmed old results", metadata: ["count": "\(trimmed)"]) }
+        } catch {
+            logger.error("maintenance failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Stores a new job within the limits, atomically, and wakes the workers when it is queued.
+    /// - Throws: 429 naming the limit, with `Retry-After`, when a limit refuses it (nothing stored).
+    func admit(_ job: JobRecord) async throws {
+        do {
+            try await store.admit(job, limits: configuration.admissionLimits)
+        } catch let refusal as AdmissionRefusal {
+            throw refused(refusal)
+        }
+        if job.status == .approved { await scheduler.wake() }
+    }
+
+    /// The 429 for a refused admission.
+    func refused(_ refusal: AdmissionRefusal) -> GatewayError {
+        metrics.refused(by: refusal.limit.rawValue)
+        return switch refusal.limit {
+        case .queue: .tooManyRequests("the job queue is full (\(refusal.maximum) waiting); retry later", quota: refusal.limit.rawValue, retryAfter: 5)
+        case .activeJobs: .tooManyRequests("quota active_jobs: this tenant already has \(refusal.maximum) jobs queued or running; retry when one ends", quota: refusal.limit.rawValue, retryAfter: 5)
+        case .pendingRequests: .tooManyRequests("quota pending_requests: this tenant already has \(refusal.maximum) requests waiting for a person; they expire after \(configuration.approvalTokenLifetimeSeconds / 3600) h", quota: refusal.limit.rawValue, retryAfter: 60)
+        case .storedBytes: .tooManyRequests("quota stored_bytes: this tenant's code and results already take \(refusal.maximum) bytes; results are trimmed after \(configuration.resultRetentionSeconds / 86400) days", quota: refusal.limit.rawValue, retryAfter: 3600)
+        }
     }
 
     /// Records a change and wakes long-polls.

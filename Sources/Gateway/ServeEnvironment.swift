@@ -37,6 +37,24 @@ public enum ServeEnvironment: String, CaseIterable, Sendable {
     case workDirectory = "OAUTH3_WORK_DIR"
     /// `automatic` (the default), `required` or `unsafe-disabled`: user namespaces for jobs (`--user-namespace`).
     case userNamespace = "OAUTH3_USER_NAMESPACE"
+    /// Jobs one tenant may run at once while another tenant has work (`--tenant-max-running`; default: workers − 1, at least 1).
+    case tenantMaxRunning = "OAUTH3_TENANT_MAX_RUNNING"
+    /// Requests one tenant may have waiting for a person (`--quota-pending`; default 100).
+    case quotaPending = "OAUTH3_QUOTA_PENDING"
+    /// Jobs one tenant may have queued or running (`--quota-active-jobs`; default 16).
+    case quotaActiveJobs = "OAUTH3_QUOTA_ACTIVE_JOBS"
+    /// Long-polls (`?wait=true`) one tenant may hold open (`--quota-long-polls`; default 32).
+    case quotaLongPolls = "OAUTH3_QUOTA_LONG_POLLS"
+    /// Bytes of code and results one tenant may keep stored (`--quota-stored-bytes`; default 268435456).
+    case quotaStoredBytes = "OAUTH3_QUOTA_STORED_BYTES"
+    /// Seconds an approval link, and the request it opens, stays valid before it expires and is purged (`--request-ttl`; default 86400).
+    case requestTTL = "OAUTH3_REQUEST_TTL"
+    /// Seconds a finished job keeps its code and result before they are trimmed (`--result-retention`; default 2592000).
+    case resultRetention = "OAUTH3_RESULT_RETENTION"
+    /// Seconds a connection may stay without a request head, or idle between requests (`--idle-timeout`; default 15).
+    case idleTimeout = "OAUTH3_IDLE_TIMEOUT"
+    /// Open HTTP connections at most (`--max-connections`; default 4096).
+    case maxConnections = "OAUTH3_MAX_CONNECTIONS"
 
     /// The variable's value in `environment`; an empty value counts as unset, so a compose file's
     /// `${NAME:-}` for a variable the operator did not supply means "not configured".

@@ -123,6 +123,9 @@ public struct ErrorBody: Codable, Sendable, Hashable {
     public var error: String
     /// For invalid skill headers: each problem with its line and tag.
     public var problems: [Problem]?
+    /// For 429: the limit or per-tenant quota that refused the request (`queue`, `pending_requests`,
+    /// `active_jobs`, `long_polls`, `stored_bytes`).
+    public var quota: String?
     public struct Problem: Codable, Sendable, Hashable {
         public var line: Int
         public var tag: String?
@@ -133,8 +136,9 @@ public struct ErrorBody: Codable, Sendable, Hashable {
             self.message = message
         }
     }
-    public init(error: String, problems: [Problem]? = nil) {
+    public init(error: String, problems: [Problem]? = nil, quota: String? = nil) {
         self.error = error
         self.problems = problems
+        self.quota = quota
     }
 }

@@ -2,15 +2,6 @@ import Foundation
 import GRDB
 
 extension Store {
-    /// Stores a new job and audits it.
-    public func insertJob(_ job: JobRecord) async throws {
-        try await writer.write { db in
-            try job.insert(db)
-            try Self.appendAudit(db, tenant: job.tenantId, job: job.id, event: "job.created",
-                                 detail: ["kind": job.kind, "skill": job.skillId ?? "", "code_sha256": job.codeSHA256 ?? "", "status": job.status.rawValue], at: job.createdAt)
-        }
-    }
-
     /// The job `id` if it belongs to `tenant` (another tenant's job is indistinguishable from a missing one).
     public func job(id: String, tenant: String) async throws -> JobRecord? {
         try await writer.read { db in
@@ -46,8 +37,8 @@ extension Store {
         try await writer.read { db in try JobRecord.filter(Column("status") == JobStatus.approved.rawValue).fetchCount(db) }
     }
 
-    /// After a restart: jobs that were running become `failed` (`interrupted`); approved jobs, oldest
-    /// first, are returned to be run.
+    /// After a restart: jobs that were running become `failed` (`interrupted`: jobs are not idempotent,
+    /// so none runs twice). Approved jobs stay queued; their ids, oldest first, are returned for the log.
     public func recoverAfterRestart(at now: Int64) async throws -> [String] {
         try await writer.write { db in
             let running = try JobRecord.filter(Column("status") == JobStatus.executing.rawValue).fetchAll(db)

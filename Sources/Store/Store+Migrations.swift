@@ -80,6 +80,16 @@ extension Store {
                 t.column("keySource", .text).notNull()
             }
         }
+        migrator.registerMigration("v2: fair queue, session reservations") { db in
+            // The scheduler asks when each tenant's jobs last started, to serve tenants in turn.
+            try db.create(index: "job_tenant_executed", on: "job", columns: ["tenantId", "executedAt"])
+            // Session ids are global: the first tenant to ask for a new one reserves it, with its scope request.
+            try db.create(table: "sessionReservation") { t in
+                t.primaryKey("id", .text)
+                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
+                t.column("createdAt", .integer).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -25,6 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Seal secrets with a key file in the data directory instead of the guest agent's GetKey (development only).") var dev = false
     @OptionGroup var guestAgent: GuestAgentOptions
     @OptionGroup var installation: Installation.Options
+    @OptionGroup var limits: LimitOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -63,23 +64,32 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let signup = variable(.signup) ?? "open"
         guard ["open", "closed"].contains(signup) else { throw ValidationError("\(ServeEnvironment.signup.rawValue) must be open or closed, not '\(signup)'") }
-        let configuration = GatewayConfiguration(
+        var configuration = GatewayConfiguration(
             host: bindHost, port: bindPort, publicURL: publicURL ?? variable(.publicURL),
             workers: try workers ?? Self.count(.workers, variable(.workers)) ?? ProcessInfo.processInfo.activeProcessorCount,
             queueLimit: try queueLimit ?? Self.count(.queueLimit, variable(.queueLimit)) ?? 64, jwtSecret: jwtSecret,
             signupOpen: !(closedSignup || signup == "closed"))
+        try limits.apply(to: &configuration, environment: environment)
+        let wantedConnections = configuration.maxConnections
+        let descriptors = DescriptorLimit.raise(toHold: wantedConnections, workers: configuration.workers)
+        configuration.maxConnections = descriptors.connections
+        if descriptors.connections < wantedConnections {
+            logger.warning("the descriptor limit holds fewer connections than configured", metadata: [
+                "max_connections": "\(descriptors.connections)", "configured": "\(wantedConnections)", "nofile": "\(descriptors.soft)"])
+        }
         let announced = configuration.publicURL
         let log = logger
 
-        let parts = try await Gateway.make(configuration: configuration, store: store, vault: vault, runner: runner, attestor: attestor, logger: logger) { port in
+        let parts = try await Gateway.make(configuration: configuration, store: store, vault: vault, runner: runner, attestor: attestor, logger: logger) { [configuration] port in
             log.info("listening", metadata: [
                 "address": "\(bindHost):\(port)", "public_url": "\(bindPort == 0 ? "http://\(bindHost):\(port)" : announced)",
                 "user_namespace": "\(runner.host.userNamespace)", "cgroups": "\(runner.host.cgroups?.version.rawValue ?? "none")",
                 "vault_key": "\(vault.keySource)", "deno": "\(runner.denoVersion)", "guest_agent": "\(agent.name)",
                 "app_id": "\(attestor.info.appID)", "compose_hash": "\(attestor.info.composeHash)",
+                "max_connections": "\(configuration.maxConnections)", "nofile": "\(descriptors.soft)",
             ])
         }
-        try await parts.application.runService()
+        try await parts.runService(logger: logger)
         await development?.triggerGracefulShutdown()
     }
 

@@ -61,7 +61,7 @@ final class LiveDaemon: Sendable {
             await agentGroup.triggerGracefulShutdown()
             throw error
         }
-        let group = ServiceGroup(configuration: .init(services: [parts.application], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: parts.services, logger: logger))
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw POSIXError(.EADDRNOTAVAIL) }

@@ -141,7 +141,8 @@ struct SessionFlowTests {
         #expect(try await mallory.sessions().sessions.isEmpty)
         var hijack = scopeRequest
         hijack.sessionId = session
-        await #expect { try await mallory.scope(hijack) } throws: { ($0 as? OAuth3ClientError)?.status == 404 }
+        // Session ids are global: another tenant's id is "taken" (409), never extended.
+        await #expect { try await mallory.scope(hijack) } throws: { ($0 as? OAuth3ClientError)?.status == 409 }
         #expect(try await daemon.raw("DELETE", "/sessions/\(session)", headers: ["Authorization": "Bearer \(mallory.apiKey!)"]).status == 404)
         #expect(try await alice.sessions().sessions[0].status == "active")
     }
