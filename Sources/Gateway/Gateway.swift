@@ -68,9 +68,12 @@ public enum Gateway {
             readiness: Readiness(
                 store: store, runner: runner, scheduler: scheduler, agent: attestor.agent, ttl: .seconds(configuration.guestAgentProbeSeconds))
         ).register(on: router)
+        // Idle connections make room for new ones a little below the hard limit (ConnectionRegistry).
+        let connections = ConnectionRegistry(limit: configuration.maxConnections - max(8, configuration.maxConnections / 16))
         let application = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [connections.handler()], idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "oauth3-enclave",
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),

@@ -43,6 +43,29 @@ struct ServerLimitTests {
         #expect(closed == sockets.count, "\(closed) of \(sockets.count) half-sent connections closed by the server")
     }
 
+    @Test("At the connection limit, the longest-idle connections make room: /healthz answers at once though none has timed out yet")
+    func idleConnectionsEvicted() async throws {
+        Self.raiseOwnDescriptorLimit(to: 4096)
+        let daemon = try await DaemonProcess.start(environment: ["OAUTH3_IDLE_TIMEOUT": "120", "OAUTH3_MAX_CONNECTIONS": "64"])
+        defer { Task { await daemon.stop() } }
+        let port = UInt16(daemon.url.port!)
+        var sockets: [Int32] = []
+        defer { for socket in sockets { close(socket) } }
+        for _ in 0..<200 {
+            let socket = try #require(Self.connect(port: port))
+            _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n".withCString { send(socket, $0, strlen($0), 0) }
+            sockets.append(socket)
+        }
+        // Far past the limit, with a 120 s idle timeout: only eviction can let a new client in now.
+        let health = try await Self.get(daemon.url.appendingPathComponent("healthz"))
+        #expect(health.status == 200, "\(health.body)")
+        let open = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.pid)/fd")) ?? []).filter { fd in
+            ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(daemon.pid)/fd/\(fd)")) ?? "").hasPrefix("socket:")
+        }
+        #expect(open.count <= 64 + 16, "the daemon holds \(open.count) sockets with a limit of 64 connections")
+        #expect(Self.isClosedByPeer(sockets[0]), "the oldest idle connection was not evicted")
+    }
+
     @Test("SIGTERM with long-polls held open: each answers at once with the current status, and the daemon exits within its grace period")
     func sigtermAnswersLongPolls() async throws {
         let daemon = try await DaemonProcess.start()
