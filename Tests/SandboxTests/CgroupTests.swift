@@ -100,7 +100,7 @@ struct CgroupTests {
             $0.cgroupHierarchy = missing
             $0.unsafeAllowMissingCgroups = true
         })
-        let result = try await Fixture.run("// @skill a\nconsole.log('ran')\n", runner: runner)
+        let result = try await Fixture.run("// @skill a\nconsole.log('ran')\n", runner: runner, unsafeAcceptWeakerSandbox: true)
         #expect(result.outcome == .ok && result.stdout == "ran\n")
         #expect(result.sandbox.cgroups == "none" && result.memPeakBytes == nil)
     }

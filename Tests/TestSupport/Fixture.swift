@@ -34,6 +34,10 @@ public enum Fixture {
         precondition(FileManager.default.isExecutableFile(atPath: deno), "Deno missing at \(deno): run `make setup`")
         var configuration = SandboxConfiguration(
             denoPath: deno, jailPath: jail, workRoot: workRoot, policy: try PolicySet.load(from: policies))
+        // The jail tested is the jail shipped: a kernel that refuses the user namespace fails the tests
+        // at the runner's start instead of letting them pass on a weaker sandbox (cgroups are required
+        // unless a test says otherwise, too).
+        configuration.userNamespace = .required
         adjust(&configuration)
         return configuration
     }
@@ -44,14 +48,31 @@ public enum Fixture {
     }
 
     /// Parses `source` and runs it with `secrets`.
+    ///
+    /// Every result must show the full set of layers (user namespace, cgroups, seccomp, the network the
+    /// manifest asks for): an escape that "failed" in a weaker jail proves nothing about the one shipped,
+    /// so a weaker one throws ``WeakerSandbox`` unless the test built such a runner on purpose and says so.
     public static func run(
-        _ source: String, secrets: [String: String] = [:], timeout: Int? = nil, runner: SkillRunner? = nil
+        _ source: String, secrets: [String: String] = [:], timeout: Int? = nil, runner: SkillRunner? = nil,
+        unsafeAcceptWeakerSandbox: Bool = false
     ) async throws -> RunResult {
         let manifest = try SkillManifest.parse(source)
         let grant = SecretGrant(manifest: manifest, provided: secrets)
         let runner = if let runner { runner } else { try await Fixture.runner() }
-        return try await runner.run(
+        let result = try await runner.run(
             SkillJob(source: Array(source.utf8), manifest: manifest, secrets: grant.granted, timeoutSeconds: timeout, warnings: grant.warnings))
+        let sandbox = result.sandbox
+        let network = manifest.network.isEmpty ? "loopback" : "proxy"
+        if !unsafeAcceptWeakerSandbox && !(sandbox.userNamespace && sandbox.seccomp && sandbox.cgroups != "none" && sandbox.network == network) {
+            throw WeakerSandbox(isolation: sandbox)
+        }
+        return result
+    }
+
+    /// A job ran with fewer layers than the daemon ships.
+    public struct WeakerSandbox: Error, CustomStringConvertible {
+        public let isolation: RunResult.Isolation
+        public var description: String { "the job ran in a weaker jail than the one shipped: \(isolation)" }
     }
 
     /// Pids of live processes whose environment contains `marker` (the tests put one in a secret).
