@@ -32,7 +32,8 @@ public enum Gateway {
         let service = JobService(
             configuration: configuration, store: store, vault: vault, runner: runner, scheduler: scheduler, attestor: attestor, clock: clock, logger: logger)
         try await service.start()
-        let authenticator = await Authenticator(store: store, jwtSecret: configuration.jwtSecret, clock: clock)
+        let authenticator = await Authenticator(
+            store: store, jwtSecret: configuration.jwtSecret, maxTokenLifetimeSeconds: configuration.jwtMaxLifetimeSeconds, clock: clock)
         let router = Router(context: GatewayContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
         Routes(

@@ -15,6 +15,8 @@ public struct GatewayConfiguration: Sendable {
     public var queueLimit: Int
     /// HS256 secret shared with an orchestrator that forwards for its tenants. `nil`: API keys only.
     public var jwtSecret: String?
+    /// How far ahead of now a JWT's `exp` may lie; a token promising to live longer is refused.
+    public var jwtMaxLifetimeSeconds: Int
     /// Whether `POST /signup` creates tenants (the SDK signs up automatically on first use).
     public var signupOpen: Bool
     /// Largest request body accepted.
@@ -32,7 +34,8 @@ public struct GatewayConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8787, publicURL: String? = nil,
         workers: Int = ProcessInfo.processInfo.activeProcessorCount, queueLimit: Int = 64, jwtSecret: String? = nil,
         signupOpen: Bool = true, maxBodyBytes: Int = 1 << 20, longPollSeconds: Int = 120,
-        approvalTokenLifetimeSeconds: Int = 24 * 3600, shutdownGraceSeconds: Int = 10, guestAgentProbeSeconds: Int = 10
+        approvalTokenLifetimeSeconds: Int = 24 * 3600, shutdownGraceSeconds: Int = 10, guestAgentProbeSeconds: Int = 10,
+        jwtMaxLifetimeSeconds: Int = 24 * 3600
     ) {
         self.host = host
         self.port = port
@@ -47,6 +50,7 @@ public struct GatewayConfiguration: Sendable {
         self.approvalTokenLifetimeSeconds = approvalTokenLifetimeSeconds
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.guestAgentProbeSeconds = guestAgentProbeSeconds
+        self.jwtMaxLifetimeSeconds = jwtMaxLifetimeSeconds
     }
 }
 

@@ -37,6 +37,8 @@ public enum ServeEnvironment: String, CaseIterable, Sendable {
     case workDirectory = "OAUTH3_WORK_DIR"
     /// `automatic` (the default), `required` or `unsafe-disabled`: user namespaces for jobs (`--user-namespace`).
     case userNamespace = "OAUTH3_USER_NAMESPACE"
+    /// Seconds: how far ahead of now an orchestrator JWT's `exp` may be (`--jwt-max-lifetime`; default 86400).
+    case jwtMaxLifetime = "OAUTH3_JWT_MAX_LIFETIME"
 
     /// The variable's value in `environment`; an empty value counts as unset, so a compose file's
     /// `${NAME:-}` for a variable the operator did not supply means "not configured".
