@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard let level = Logger.Level(rawValue: text) else { throw ValidationError("\(ServeEnvironment.logLevel.rawValue) '\(text)' is not a log level") }
             return level
         } ?? .info
-        // Checked before anything starts, like every other value that needs no I/O.
+        // Checked before anything starts, so a bad value fails at once rather than after the probes.
         let jwtMaxLifetimeSeconds = try jwtMaxLifetime ?? Self.count(.jwtMaxLifetime, variable(.jwtMaxLifetime)) ?? 24 * 3600
 
         let located = try Installation.locate(installation)
