@@ -4,7 +4,7 @@ import SkillManifest
 /// refused, which named hosts may reach a refused range anyway, and the per-job budgets.
 ///
 /// Three tiers decide an address: the built-in ``floor`` (loopback, link-local, cloud metadata, multicast,
-/// unspecified) is refused whatever the configuration says; ``refusedRanges`` (`egress.json`) is refused
+/// unspecified, and the IPv6 forms that embed an IPv4 address) is refused whatever the configuration says; ``refusedRanges`` (`egress.json`) is refused
 /// unless an ``Widening`` names the host and a range holding the address; everything else is allowed.
 public struct EgressPolicy: Sendable, Hashable {
     /// Lets named hosts reach addresses in otherwise refused ranges (an internal API on 10.x, say).
@@ -26,11 +26,28 @@ public struct EgressPolicy: Sendable, Hashable {
     }
 
     /// Ranges no configuration reopens: the machine itself, its link (where cloud metadata services live),
-    /// multicast and broadcast, "this network", and the metadata addresses that sit inside other ranges.
+    /// multicast and broadcast, "this network", the metadata addresses that sit inside other ranges, and
+    /// the IPv6 forms that carry an IPv4 address or a deprecated scope.
+    ///
+    /// The IPv6 forms that embed an IPv4 address are refused whole rather than unpacked and judged by
+    /// the IPv4 rules. IPv4-compatible `::a.b.c.d` (RFC 4291 §2.5.5.1) and site-local `fec0::/10`
+    /// (RFC 3879) are deprecated, and SIIT's `::ffff:0:a.b.c.d` (RFC 2765) is obsolete: no public
+    /// service answers there, so a name resolving into them is an attempt, not a deployment. NAT64's
+    /// `64:ff9b::/96` (RFC 6052) and `64:ff9b:1::/48` (RFC 8215) lead to whatever IPv4 address the
+    /// translator is given, and where that address sits under a local-use prefix depends on the prefix
+    /// length its operator chose (RFC 6052 §2.2),
+    /// so extracting "the" IPv4 address would mean trusting a layout the proxy cannot know. Refusing
+    /// them costs only a deployment whose sole way out is NAT64 behind DNS64; the daemon needs direct
+    /// IPv4 or IPv6 egress. (IPv4-mapped `::ffff:a.b.c.d` is different: the kernel connects to the IPv4
+    /// address itself, so it is checked as that address, see ``IPAddress/unmapped``.)
     public static let floor: [IPRange] = [
         "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "255.255.255.255/32",
         "100.100.100.200/32",  // Alibaba Cloud's metadata service, inside CGNAT space
-        "::/128", "::1/128", "fe80::/10", "ff00::/8",
+        "::/128", "::1/128",  // before ::/96, so a refusal names the more specific range
+        "::/96",  // IPv4-compatible ::a.b.c.d, deprecated
+        "::ffff:0:0:0/96",  // SIIT ::ffff:0:a.b.c.d, obsolete
+        "64:ff9b::/96", "64:ff9b:1::/48",  // NAT64, well-known and local-use prefixes
+        "fe80::/10", "fec0::/10", "ff00::/8",  // link-local, site-local (deprecated), multicast
         "fd00:ec2::254/128",  // AWS's IPv6 metadata service, inside unique-local space
     ].map { IPRange($0)! }
 

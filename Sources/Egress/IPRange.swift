@@ -40,10 +40,30 @@ public struct IPRange: Sendable, Hashable, CustomStringConvertible {
         return true
     }
 
-    /// Whether the two ranges share any address.
+    /// Whether the two ranges share any address, as ``contains(_:)`` judges addresses: an IPv4-mapped
+    /// IPv6 range (`::ffff:a.b.c.d/n`, n ≥ 96) is the IPv4 range it carries, and an IPv6 range holding
+    /// all of `::ffff:0:0/96` overlaps every IPv4 range. Otherwise ranges of different families never do.
     public func overlaps(_ other: IPRange) -> Bool {
-        guard network.isIPv4 == other.network.isIPv4 else { return false }
-        return contains(other.network) || other.contains(network)
+        let (one, two) = (unmapped, other.unmapped)
+        if one.isIPv4 == two.isIPv4 { return one.contains(two.network) || two.contains(one.network) }
+        let v6 = one.isIPv4 ? two : one
+        return v6.prefixLength <= 96 && v6.contains(Self.mappedSpace.network)
+    }
+
+    /// `::ffff:0:0/96`, where IPv4-mapped addresses live.
+    private static let mappedSpace = IPRange("::ffff:0:0/96")!
+
+    /// The IPv4 range an IPv4-mapped IPv6 range carries, or `self`.
+    private var unmapped: IPRange {
+        guard !isIPv4, prefixLength >= 96, Self.mappedSpace.contains(network) else { return self }
+        let v4 = network.unmapped
+        return IPRange(network: v4, prefixLength: prefixLength - 96, text: "\(v4)/\(prefixLength - 96)")
+    }
+
+    private init(network: IPAddress, prefixLength: Int, text: String) {
+        self.network = network
+        self.prefixLength = prefixLength
+        self.text = text
     }
 
     public var description: String { text }

@@ -7,14 +7,22 @@ import Store
 /// Turns `Authorization: Bearer …` into a ``Caller``. Two kinds of credential, and nothing else: an API
 /// key from `/signup` (only its SHA-256 is stored) or an HS256 JWT `{tenant_id, plan, iat, exp}` signed
 /// with the operator's secret. There is no configuration in which a request without one is let in.
+///
+/// The two kinds name disjoint tenants: `/signup` makes `tenant_…` ids, a JWT may not name one, and the
+/// store refuses a JWT for any id that holds an API key (``OrchestratorToken``, `Store.ensureTenant`).
 public struct Authenticator: Sendable {
     let store: Store
     let keys: JWTKeyCollection?
+    let maxTokenLifetimeSeconds: Int
     let clock: any WallClock
 
-    /// - Parameter jwtSecret: the orchestrator's shared secret; `nil` accepts API keys only.
-    public init(store: Store, jwtSecret: String?, clock: any WallClock) async {
+    /// - Parameters:
+    ///   - jwtSecret: the orchestrator's shared secret; `nil` accepts API keys only.
+    ///   - maxTokenLifetimeSeconds: how far ahead of now a JWT's `exp` may be.
+    ///   - clock: the clock `exp` is checked against.
+    public init(store: Store, jwtSecret: String?, maxTokenLifetimeSeconds: Int = 24 * 3600, clock: any WallClock) async {
         self.store = store
+        self.maxTokenLifetimeSeconds = maxTokenLifetimeSeconds
         self.clock = clock
         if let jwtSecret {
             let keys = JWTKeyCollection()
@@ -41,45 +49,30 @@ public struct Authenticator: Sendable {
         return Caller(tenantId: tenant.id, method: .apiKey, orchestratorURL: nil)
     }
 
+    /// Header first (our rules), then the signature and claims (JWTKit), then lifetime and tenant (our
+    /// rules, on our clock), then the tenant row.
     private func jwtCaller(_ token: String, request: Request) async throws(GatewayError) -> Caller {
         guard let keys else { throw .unauthorized("JWTs are not accepted: this enclave has no orchestrator secret configured") }
+        try OrchestratorToken.checkHeader(of: token)
         let claims: OrchestratorClaims
         do {
             claims = try await keys.verify(token, as: OrchestratorClaims.self)
         } catch {
             throw .unauthorized("invalid JWT: \(error)")
         }
-        guard OrchestratorClaims.isValidTenantId(claims.tenantId) else {
-            throw .unauthorized("invalid JWT: tenant_id must be 1–64 letters, digits, '_' or '-'")
-        }
+        try OrchestratorToken.check(claims, now: clock.now(), maxLifetimeSeconds: maxTokenLifetimeSeconds)
         if let forwarded = request.headers[HTTPField.Name("X-Tenant-ID")!], forwarded != claims.tenantId {
             throw .forbidden("X-Tenant-ID does not match the JWT's tenant_id")
         }
         do {
             _ = try await store.ensureTenant(id: claims.tenantId, plan: claims.plan ?? "free", at: clock.now())
+        } catch let error as StoreError where error == .tenantHasAPIKey(claims.tenantId) {
+            throw .forbidden("this tenant id belongs to an API-key account; a JWT cannot name it")
         } catch { throw .internalError("cannot record the tenant") }
         let orchestrator = request.headers[HTTPField.Name("X-Orchestrator-URL")!].flatMap { url in
             url.hasPrefix("https://") || url.hasPrefix("http://") ? url.trimmingSuffix("/") : nil
         }
         return Caller(tenantId: claims.tenantId, method: .jwt, orchestratorURL: orchestrator)
-    }
-}
-
-/// The claims of an orchestrator's JWT. `exp` is required: no eternal tokens.
-struct OrchestratorClaims: JWTPayload {
-    var tenantId: String
-    var plan: String?
-    var iat: IssuedAtClaim?
-    var exp: ExpirationClaim
-
-    enum CodingKeys: String, CodingKey { case tenantId = "tenant_id", plan, iat, exp }
-
-    func verify(using algorithm: some JWTAlgorithm) throws {
-        try exp.verifyNotExpired()
-    }
-
-    static func isValidTenantId(_ id: String) -> Bool {
-        (1...64).contains(id.utf8.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
     }
 }
 

@@ -52,7 +52,8 @@ public enum Gateway {
             configuration: configuration, store: store, vault: vault, runner: runner, scheduler: scheduler, attestor: attestor,
             metrics: metrics, clock: clock, logger: logger)
         try await service.start()
-        let authenticator = await Authenticator(store: store, jwtSecret: configuration.jwtSecret, clock: clock)
+        let authenticator = await Authenticator(
+            store: store, jwtSecret: configuration.jwtSecret, maxTokenLifetimeSeconds: configuration.jwtMaxLifetimeSeconds, clock: clock)
         let router = Router(context: GatewayContext.self)
         router.add(middleware: RequestLogMiddleware())
         Routes(

@@ -16,6 +16,8 @@ public struct GatewayConfiguration: Sendable {
     public var queueLimit: Int
     /// HS256 secret shared with an orchestrator that forwards for its tenants. `nil`: API keys only.
     public var jwtSecret: String?
+    /// How far ahead of now a JWT's `exp` may lie; a token promising to live longer is refused.
+    public var jwtMaxLifetimeSeconds: Int
     /// Whether `POST /signup` creates tenants (the SDK signs up automatically on first use).
     public var signupOpen: Bool
     /// Largest request body accepted.
@@ -49,7 +51,8 @@ public struct GatewayConfiguration: Sendable {
         signupOpen: Bool = true, maxBodyBytes: Int = 1 << 20, longPollSeconds: Int = 120,
         approvalTokenLifetimeSeconds: Int = 24 * 3600, shutdownGraceSeconds: Int = 10, guestAgentProbeSeconds: Int = 10,
         quotas: TenantQuotas = TenantQuotas(), tenantMaxRunning: Int? = nil, resultRetentionSeconds: Int = 30 * 24 * 3600,
-        sweepInterval: Duration = .seconds(5), idleTimeoutSeconds: Int = 15, maxConnections: Int = 4096
+        sweepInterval: Duration = .seconds(5), idleTimeoutSeconds: Int = 15, maxConnections: Int = 4096,
+        jwtMaxLifetimeSeconds: Int = 24 * 3600
     ) {
         self.host = host
         self.port = port
@@ -64,6 +67,7 @@ public struct GatewayConfiguration: Sendable {
         self.approvalTokenLifetimeSeconds = approvalTokenLifetimeSeconds
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.guestAgentProbeSeconds = guestAgentProbeSeconds
+        self.jwtMaxLifetimeSeconds = jwtMaxLifetimeSeconds
         self.quotas = quotas
         self.tenantMaxRunning = max(1, tenantMaxRunning ?? FairShare.defaultCap(workers: self.workers))
         self.resultRetentionSeconds = resultRetentionSeconds

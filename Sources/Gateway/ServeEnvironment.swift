@@ -55,6 +55,8 @@ public enum ServeEnvironment: String, CaseIterable, Sendable {
     case idleTimeout = "OAUTH3_IDLE_TIMEOUT"
     /// Open HTTP connections at most (`--max-connections`; default 4096).
     case maxConnections = "OAUTH3_MAX_CONNECTIONS"
+    /// Seconds: how far ahead of now an orchestrator JWT's `exp` may be (`--jwt-max-lifetime`; default 86400).
+    case jwtMaxLifetime = "OAUTH3_JWT_MAX_LIFETIME"
 
     /// The variable's value in `environment`; an empty value counts as unset, so a compose file's
     /// `${NAME:-}` for a variable the operator did not supply means "not configured".

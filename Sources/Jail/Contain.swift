@@ -6,12 +6,17 @@ import CJailShims
 /// Three processes: the jail (outside, in the daemon's namespaces) clones a child into fresh namespaces;
 /// the child builds the sandbox, forks the program, and stays as init of the pid namespace; the program
 /// applies its per-process limits and seccomp and becomes Deno.
+///
+/// The program's environment comes first, from stdin (``Environment``), and goes down in one buffer to
+/// `execve`; each process wipes its copy as soon as it has handed it on.
 public enum Contain {
     /// Applies every layer of `configuration` and runs the program; never returns. Exits like the program
     /// did (same code, or the same signal), or with ``JailFailure/exitCode`` after writing the report.
+    /// Stdin must start with the program's environment (``EnvironmentBlock``); the rest is the program's.
     public static func enter(_ configuration: JailConfiguration) -> Never {
         let report = FailureReport(path: configuration.reportPath)
         do throws(JailFailure) {
+            let environment = try Environment.read(from: 0)
             try Session.enter()
             let placement = try Cgroup.place(configuration.cgroups)
             try Identity.clearSupplementaryGroups()
@@ -19,8 +24,9 @@ public enum Contain {
             let child = try Namespaces.clone(configuration, placement: placement)
             if child == 0 {
                 channel.becomeInside()
-                insideNamespaces(configuration, channel: channel, report: report)
+                insideNamespaces(configuration, environment: environment, channel: channel, report: report)
             }
+            environment.wipe()  // init has its own copy now
             channel.becomeOutside()
             if !configuration.unsafeNoUserNamespace {
                 try UserNamespace.writeMaps(for: child, uid: configuration.uid, gid: configuration.gid)
@@ -36,8 +42,11 @@ public enum Contain {
         }
     }
 
-    /// The child: init of the new namespaces. Builds the sandbox, then forks the program and reaps.
-    private static func insideNamespaces(_ configuration: JailConfiguration, channel: StatusChannel, report: FailureReport) -> Never {
+    /// The child: init of the new namespaces. Builds the sandbox, then forks the program (and, for a job
+    /// with hosts, the egress bridge) and reaps.
+    private static func insideNamespaces(
+        _ configuration: JailConfiguration, environment: Environment, channel: StatusChannel, report: FailureReport
+    ) -> Never {
         do throws(JailFailure) {
             try Parent.dieWith(signal: SIGKILL)
             guard channel.awaitRelease() else { _exit(JailFailure.exitCode) }
@@ -51,13 +60,15 @@ public enum Contain {
             try Identity.become(uid: configuration.uid, gid: configuration.gid)
             try Capabilities.clearAll()
             try NoNewPrivileges.apply()
-            // The bridge starts as unprivileged as the program will be, and listens before the program runs.
-            if let bridge = configuration.egressBridge { try bridge.start(listening: try bridge.listen()) }
-            let environment = Environment.clean(keeping: configuration.keepEnvironment)
-            Environment.scrubOriginal()
+            // The bridge listens before the program runs (a connection waits in its backlog until it
+            // accepts), and is forked, as unprivileged as the program, after the environment is wiped.
+            var listener: Int32?
+            if let bridge = configuration.egressBridge { listener = try bridge.listen() }
             let program = fork()
             guard program >= 0 else { throw failure(.fork, "fork") }
             if program == 0 { runProgram(configuration, environment: environment, report: report) }
+            environment.wipe()  // the program has its own copy now
+            if let bridge = configuration.egressBridge, let listener { try bridge.start(listening: listener) }
             Init.reap(program: program, channel: channel)
         } catch {
             report.fail(error)
@@ -65,7 +76,7 @@ public enum Contain {
     }
 
     /// The program: per-process limits, then seccomp, then exec.
-    private static func runProgram(_ configuration: JailConfiguration, environment: [String], report: FailureReport) -> Never {
+    private static func runProgram(_ configuration: JailConfiguration, environment: Environment, report: FailureReport) -> Never {
         do throws(JailFailure) {
             try Parent.dieWith(signal: SIGKILL)
             if let directory = configuration.workingDirectory, chdir(directory) != 0 {

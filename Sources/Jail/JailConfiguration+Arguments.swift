@@ -4,10 +4,12 @@
 /// ```
 /// oauth3-jail --root DIR [--bind-ro SRC DST]... [--tmpfs DST BYTES]... [--uid N] [--gid N]
 ///             [--cgroup DIR]... [--rlimit NAME SOFT HARD]... [--seccomp-default ACTION] [--seccomp RULE]...
-///             [--hostname NAME] [--keep-env NAME]... [--chdir DIR] [--report FILE] [--egress-bridge PORT SOCKET]
+///             [--hostname NAME] [--chdir DIR] [--report FILE] [--egress-bridge PORT SOCKET]
 ///             [--unsafe-share-host-network] [--unsafe-no-user-namespace] [--unsafe-no-seccomp]
-///             -- PROGRAM [ARG]...
+///             -- PROGRAM [ARG]...    < ENVIRONMENT-BLOCK PROGRAM-STDIN
 /// ```
+/// Stdin starts with the program's environment (``EnvironmentBlock``), the only environment it gets; the
+/// rest of stdin is the program's. Nothing on the command line is secret: any local user can read it.
 extension JailConfiguration {
     /// Encodes this configuration as the jail's command-line arguments (without argv[0]).
     public func encoded() -> [String] {
@@ -21,7 +23,6 @@ extension JailConfiguration {
         out += ["--seccomp-default", seccomp.defaultAction.encoded]
         for rule in seccomp.rules { out += ["--seccomp", rule.encoded] }
         out += ["--hostname", hostname]
-        for name in keepEnvironment { out += ["--keep-env", name] }
         if let workingDirectory { out += ["--chdir", workingDirectory] }
         if let reportPath { out += ["--report", reportPath] }
         if let egressBridge { out += ["--egress-bridge", String(egressBridge.port), egressBridge.socketPath] }
@@ -88,10 +89,6 @@ extension JailConfiguration {
                 }
                 seccompRules.append(rule)
             case "--hostname": configuration.hostname = try value(for: flag)
-            case "--keep-env":
-                let name = try value(for: flag)
-                guard !name.isEmpty, !name.contains("=") else { throw JailUsageError("--keep-env takes a variable name, got '\(name)'") }
-                configuration.keepEnvironment.append(name)
             case "--chdir": configuration.workingDirectory = try absolute(for: flag)
             case "--report": configuration.reportPath = try absolute(for: flag)
             case "--egress-bridge":

@@ -1,8 +1,9 @@
 /// Everything `oauth3-jail` needs to contain one program, built by the daemon and passed on its command line.
 ///
-/// It carries no secrets: those travel only in the jail's environment, and only the names listed in
-/// ``keepEnvironment`` reach the program. The daemon builds one value per job; the jail decodes it
-/// (``init(arguments:)``) and applies it (``Contain/enter(_:)``), minijail-style: configure, then enter.
+/// It carries no secrets, and no environment: the program's environment (secrets included) travels on
+/// the jail's stdin ahead of the script (``EnvironmentBlock``), and the jail's own environment, empty when
+/// the daemon starts it, never reaches the program. The daemon builds one value per job; the jail decodes
+/// it (``init(arguments:)``) and applies it (``Contain/enter(_:)``), minijail-style: configure, then enter.
 ///
 /// Every layer is on unless a property whose name starts with `unsafe` turns it off; the daemon never
 /// sets those, the layer tests do (to prove each layer on its own).
@@ -11,8 +12,6 @@ public struct JailConfiguration: Sendable, Hashable {
     public var program: String
     /// The program's arguments, without argv[0].
     public var arguments: [String]
-    /// Names of the variables passed from the jail's environment to the program; all others are dropped.
-    public var keepEnvironment: [String]
     /// Directory to change into before exec, inside the new root.
     public var workingDirectory: String?
     /// File the jail writes a one-line ``JailFailure`` to when it cannot set up the sandbox. Opened
@@ -47,12 +46,10 @@ public struct JailConfiguration: Sendable, Hashable {
     public var unsafeNoSeccomp = false
 
     public init(
-        program: String, arguments: [String] = [], keepEnvironment: [String] = [],
-        workingDirectory: String? = nil, reportPath: String? = nil
+        program: String, arguments: [String] = [], workingDirectory: String? = nil, reportPath: String? = nil
     ) {
         self.program = program
         self.arguments = arguments
-        self.keepEnvironment = keepEnvironment
         self.workingDirectory = workingDirectory
         self.reportPath = reportPath
     }

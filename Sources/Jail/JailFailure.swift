@@ -12,9 +12,9 @@ import Musl
 public struct JailFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// The isolation steps, in the order ``Contain/enter(_:)`` applies them.
     public enum Stage: String, Sendable, CaseIterable {
-        case usage, report, session, cgroup, groups, clone, userNamespace = "user_namespace", mount, hostname, network
-        case capabilities, identity, noNewPrivileges = "no_new_privs", fork, resourceLimits = "rlimits"
-        case workingDirectory = "chdir", descriptors, environment, seccomp, exec
+        case usage, report, environment, session, cgroup, groups, clone, userNamespace = "user_namespace", mount, hostname
+        case network, capabilities, identity, noNewPrivileges = "no_new_privs", fork, resourceLimits = "rlimits"
+        case workingDirectory = "chdir", descriptors, seccomp, exec
     }
 
     /// The step that failed.

@@ -21,9 +21,13 @@ struct ProcessObservation: Sendable {
 /// Starts one process, feeds it its stdin, drains both outputs under their caps, and enforces the
 /// wall-clock limit on a monotonic clock. A cap or the deadline kills the whole process group at once;
 /// the readers keep draining so the process never blocks on a full pipe.
+///
+/// The process starts with an empty environment. It is the jail, a Swift program whose runtime and libc
+/// read their environment before `main` (`SWIFT_BACKTRACE`, `LD_PRELOAD`, `GLIBC_TUNABLES`, …), so
+/// nothing a job names may be there; Deno's environment travels in `input` (`EnvironmentBlock`).
 enum ProcessSupervisor {
     static func run(
-        executable: String, arguments: [String], environment: [(name: String, value: String)], input: [UInt8],
+        executable: String, arguments: [String], input: [UInt8],
         stdoutCap: Int, stderrCap: Int, timeout: Duration
     ) async throws(SandboxError) -> ProcessObservation {
         let control = JobControl()
@@ -44,8 +48,7 @@ enum ProcessSupervisor {
               try await Subprocess.run(
                 .path(FilePath(executable)),
                 arguments: Arguments(arguments),
-                // Raw entries are handed to execve as C strings, so each carries its own NUL.
-                environment: .custom(environment.map { Array("\($0.name)=\($0.value)\0".utf8) }),
+                environment: .custom([[UInt8]]()),
                 platformOptions: options,
                 input: .array(input),
                 output: .sequence,

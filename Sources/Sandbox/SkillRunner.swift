@@ -66,8 +66,7 @@ public struct SkillRunner: Sendable {
         let usesEgress = !job.manifest.network.isEmpty
 
         var jail = JailConfiguration(
-            program: JailLayout.deno, arguments: deno.arguments, keepEnvironment: deno.environment.map(\.name),
-            workingDirectory: JailLayout.home, reportPath: directory.jailReport)
+            program: JailLayout.deno, arguments: deno.arguments, workingDirectory: JailLayout.home, reportPath: directory.jailReport)
         jail.uid = limits.uid
         jail.gid = limits.gid
         var binds = [FilesystemPlan.Bind(source: configuration.denoPath, target: JailLayout.deno)]
@@ -106,13 +105,21 @@ public struct SkillRunner: Sendable {
         }
         let (deno, jail) = plan(job, in: directory.paths, cgroups: cgroup?.directories ?? [])
         let timeout = timeoutSeconds(for: job)
+        // Deno's environment goes ahead of the script on the jail's stdin, never into the jail's own.
+        let input: [UInt8]
+        do throws(JailFailure) {
+            input = try EnvironmentBlock.encode(deno.environment) + job.source
+        } catch {
+            await Self.destroy(cgroup)
+            throw .spawn("Deno's environment cannot be handed to the jail: \(error.detail)")
+        }
 
         let supervise: @Sendable () async -> Result<ProcessObservation, SandboxError> = { [configuration] in
             do throws(SandboxError) {
                 return .success(
                     try await ProcessSupervisor.run(
-                        executable: configuration.jailPath, arguments: jail.encoded(), environment: deno.environment,
-                        input: job.source, stdoutCap: limits.stdoutMaxBytes, stderrCap: limits.stderrMaxBytes,
+                        executable: configuration.jailPath, arguments: jail.encoded(), input: input,
+                        stdoutCap: limits.stdoutMaxBytes, stderrCap: limits.stderrMaxBytes,
                         timeout: .seconds(timeout)))
             } catch {
                 return .failure(error)

@@ -22,9 +22,16 @@ extension Store {
     }
 
     /// The tenant an orchestrator's JWT names, created on first sight (no API key: JWT only).
+    ///
+    /// JWT tenants and API-key tenants live apart: a row that holds an API key hash was made by `/signup`,
+    /// and an orchestrator (or anyone holding its secret) must not reach that account's jobs and secrets by
+    /// naming its id. The gateway also refuses `tenant_` ids in JWTs, so the two never meet; this check
+    /// keeps that true for any id, whoever calls.
+    /// - Throws: ``StoreError/tenantHasAPIKey(_:file:line:)`` when `id` is an API-key account.
     public func ensureTenant(id: String, plan: String, at now: Int64) async throws -> TenantRecord {
         try await writer.write { db in
             if var existing = try TenantRecord.fetchOne(db, key: id) {
+                guard existing.apiKeyHash == nil else { throw StoreError.tenantHasAPIKey(id) }
                 if existing.plan != plan {
                     existing.plan = plan
                     try existing.update(db)

@@ -29,9 +29,28 @@ public struct Store: Sendable {
     }
 }
 
-/// Why the store could not do something the caller asked.
+/// Why the store refused something the caller asked (database failures are GRDB's own errors).
 public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Code: Hashable, Sendable { case tenantHasAPIKey }
+
+    private let code: Code
+    /// What was refused, naming the row concerned.
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Where in our sources the error was raised.
+    public let location: String
+
+    private init(_ code: Code, _ message: String, file: String, line: Int) {
+        self.code = code
+        self.message = message
+        self.location = "\(file):\(line)"
+    }
+
+    /// A JWT named a tenant that signed up for an API key: the two kinds of account never share an id.
+    public static func tenantHasAPIKey(_ id: String, file: String = #fileID, line: Int = #line) -> Self {
+        .init(.tenantHasAPIKey, "tenant \(id) belongs to an API-key account", file: file, line: line)
+    }
+
     public var description: String { message }
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -30,10 +30,10 @@ struct Explanation {
         ]
         lines += job.warnings.map { "warning:      \($0)" }
         lines.append("")
-        lines.append("environment (nothing else is passed):")
+        lines.append("Deno's environment (nothing else is passed; it reaches Deno only at execve):")
         lines += deno.environment.map { "  \($0.name)=" + (masked.contains($0.name) ? "****" : $0.value) }
         lines.append("")
-        lines.append("command (the skill's source is written to stdin):")
+        lines.append("command (started with an empty environment; stdin carries the environment above, then the skill's source):")
         lines.append("  " + ([runner.configuration.jailPath] + jail.encoded()).map(Self.quoted).joined(separator: " "))
         return lines.joined(separator: "\n")
     }

@@ -21,11 +21,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Jobs running at once ($OAUTH3_WORKERS; default: the number of cores).") var workers: Int?
     @Option(help: "Approved jobs waiting for a worker before /execute answers 429 ($OAUTH3_QUEUE_LIMIT; default 64).") var queueLimit: Int?
     @Option(help: "File holding the orchestrator's HS256 JWT secret ($OAUTH3_JWT_SECRET_FILE, or the secret itself in $OAUTH3_JWT_SECRET).") var jwtSecretFile: String?
+    @Option(help: "Seconds: how far ahead of now an orchestrator JWT's exp may be ($OAUTH3_JWT_MAX_LIFETIME; default 86400).") var jwtMaxLifetime: Int?
     @Flag(help: "Refuse POST /signup ($OAUTH3_SIGNUP=closed).") var closedSignup = false
     @Flag(help: "Seal secrets with a key file in the data directory instead of the guest agent's GetKey (development only).") var dev = false
     @OptionGroup var guestAgent: GuestAgentOptions
     @OptionGroup var installation: Installation.Options
     @OptionGroup var limits: LimitOptions
+
+    func validate() throws {
+        if let jwtMaxLifetime, jwtMaxLifetime < 1 {
+            throw ValidationError("--jwt-max-lifetime \(jwtMaxLifetime) is not a positive number of seconds")
+        }
+    }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -35,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
             guard let level = Logger.Level(rawValue: text) else { throw ValidationError("\(ServeEnvironment.logLevel.rawValue) '\(text)' is not a log level") }
             return level
         } ?? .info
+        // Checked before anything starts, so a bad value fails at once rather than after the probes.
+        let jwtMaxLifetimeSeconds = try jwtMaxLifetime ?? Self.count(.jwtMaxLifetime, variable(.jwtMaxLifetime)) ?? 24 * 3600
 
         let located = try Installation.locate(installation)
         let policy = try PolicySet.load(from: located.policyDirectory)
@@ -68,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
             host: bindHost, port: bindPort, publicURL: publicURL ?? variable(.publicURL),
             workers: try workers ?? Self.count(.workers, variable(.workers)) ?? ProcessInfo.processInfo.activeProcessorCount,
             queueLimit: try queueLimit ?? Self.count(.queueLimit, variable(.queueLimit)) ?? 64, jwtSecret: jwtSecret,
-            signupOpen: !(closedSignup || signup == "closed"))
+            signupOpen: !(closedSignup || signup == "closed"),
+            jwtMaxLifetimeSeconds: jwtMaxLifetimeSeconds)
         try limits.apply(to: &configuration, environment: environment)
         let wantedConnections = configuration.maxConnections
         let descriptors = DescriptorLimit.raise(toHold: wantedConnections, workers: configuration.workers)

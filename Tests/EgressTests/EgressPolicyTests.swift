@@ -20,7 +20,9 @@ struct EgressPolicyTests {
         #expect(policy.refusal(of: try #require(IPAddress(address)), for: "api.example.com") != nil)
     }
 
-    @Test("Public addresses are allowed", arguments: ["93.184.216.34", "140.82.112.3", "8.8.8.8", "2606:2800:220:1:248:1893:25c8:1946", "2a00:1450:4001::1"])
+    @Test("Public addresses are allowed", arguments: [
+        "93.184.216.34", "140.82.112.3", "8.8.8.8", "2606:2800:220:1:248:1893:25c8:1946", "2a00:1450:4001::1", "2606:4700::1111",
+    ])
     func allowed(address: String) throws {
         #expect(policy.refusal(of: try #require(IPAddress(address)), for: "api.example.com") == nil)
     }
@@ -42,6 +44,56 @@ struct EgressPolicyTests {
         #expect(widened.problems().first?.contains("never reachable") == true)
         #expect(widened.refusal(of: try #require(IPAddress("169.254.169.254")), for: "api.internal") == .refusedAddress(
             try #require(IPAddress("169.254.169.254")), range: try #require(IPRange("169.254.0.0/16")), widenable: false))
+    }
+
+    @Test(
+        "IPv6 forms that carry an IPv4 address (compatible, SIIT, NAT64) and site-local are floor: refused, named, never widenable",
+        arguments: [
+            ("::127.0.0.1", "::/96"), ("::169.254.169.254", "::/96"), ("::10.0.0.1", "::/96"), ("::8.8.8.8", "::/96"),
+            ("::ffff:0:127.0.0.1", "::ffff:0:0:0/96"), ("::ffff:0:169.254.169.254", "::ffff:0:0:0/96"),
+            ("::ffff:0:192.168.1.1", "::ffff:0:0:0/96"),
+            ("64:ff9b::7f00:1", "64:ff9b::/96"), ("64:ff9b::169.254.169.254", "64:ff9b::/96"), ("64:ff9b::a00:1", "64:ff9b::/96"),
+            ("64:ff9b:1::a00:1", "64:ff9b:1::/48"), ("64:ff9b:1:7f00:0:100::", "64:ff9b:1::/48"),
+            ("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", "64:ff9b:1::/48"),
+            ("fec0::1", "fec0::/10"), ("feff:ffff::1", "fec0::/10"),
+            ("::1", "::1/128"), ("::", "::/128"),  // the specific ranges still name loopback and unspecified
+        ] as [(String, String)])
+    func embeddedIPv4IsFloor(text: String, range: String) throws {
+        let address = try #require(IPAddress(text), "\(text) must parse")
+        let expected = EgressRefusal.refusedAddress(address, range: try #require(IPRange(range)), widenable: false)
+        // The shipped policy, a policy with nothing configured, and one whose widening tries to reopen everything.
+        let host = "api.example.com"
+        let everything = EgressPolicy.Widening(hosts: [host], ranges: [try #require(IPRange("::/0")), try #require(IPRange("0.0.0.0/0"))])
+        for candidate in [policy, EgressPolicy(refusedRanges: []), EgressPolicy(refusedRanges: [], widenings: [everything])] {
+            #expect(candidate.refusal(of: address, for: host) == expected, "\(text)")
+        }
+        #expect(expected.description.contains("inside the refused range \(range) (never reachable)"))
+    }
+
+    @Test("Neighbours of the new floor ranges that carry no IPv4 address are not floor", arguments: [
+        "::1:0:0", "::ffff:1:0:0", "64:ff9b::1:0:0", "64:ff9b:2::1", "64:ff9a:ffff::1",
+    ])
+    func floorEdges(text: String) throws {
+        let address = try #require(IPAddress(text))
+        #expect(!EgressPolicy.floor.contains { $0.contains(address) }, "\(text)")
+    }
+
+    @Test("A widening that overlaps a floor range is a configuration problem naming both", arguments: [
+        ("::/96", "::/128"), ("::a00:0/104", "::/96"), ("::ffff:0:a00:0/104", "::ffff:0:0:0/96"), ("64:ff9b::/32", "64:ff9b::/96"),
+        ("64:ff9b::a00:0/120", "64:ff9b::/96"), ("64:ff9b:1:2::/64", "64:ff9b:1::/48"), ("fec0:1::/32", "fec0::/10"),
+        ("::ffff:7f00:0/104", "127.0.0.0/8"), ("::ffff:a9fe:a9fe/128", "169.254.0.0/16"),
+    ] as [(String, String)])
+    func wideningIntoFloor(widened: String, floor: String) throws {
+        var configured = policy
+        configured.widenings = [.init(hosts: ["api.internal"], ranges: [try #require(IPRange(widened))])]
+        #expect(configured.problems() == ["widen[0].ranges: \(widened) overlaps \(floor), which is never reachable"])
+    }
+
+    @Test("Widenings beside the floor are no problem", arguments: ["::ffff:a00:0/104", "2001:db8:1::/48", "fc00::/8", "64:ff9c::/96"])
+    func wideningBesideFloor(widened: String) throws {
+        var configured = policy
+        configured.widenings = [.init(hosts: ["api.internal"], ranges: [try #require(IPRange(widened))])]
+        #expect(configured.problems().isEmpty, "\(configured.problems())")
     }
 
     @Test("Requests are admitted by the manifest's own host rule: exact names, subdomains for wildcards, the declared port")

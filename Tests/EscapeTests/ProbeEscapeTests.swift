@@ -23,8 +23,7 @@ struct ProbeEscapeTests {
         for library in try await SandboxHost.sharedLibraries(of: Fixture.probe) where !jail.filesystem.readOnlyFiles.contains(where: { $0.target == library }) {
             jail.filesystem.readOnlyFiles.append(.init(source: library, target: library))
         }
-        let environment = Dictionary(uniqueKeysWithValues: deno.environment.map { ($0.name, $0.value) })
-        return try await Fixture.execute(Fixture.jail, jail.encoded(), environment: environment)
+        return try await Fixture.execute(Fixture.jail, jail.encoded(), environment: [:], input: try EnvironmentBlock.encode(deno.environment))
     }
 
     @Test(

@@ -12,7 +12,11 @@ struct CgroupPlacementTests {
         process.arguments = harness.configuration.encoded()
         process.environment = [:]
         process.standardOutput = FileHandle.nullDevice
+        let stdin = Pipe()
+        process.standardInput = stdin
         try process.run()
+        try stdin.fileHandleForWriting.write(contentsOf: EnvironmentBlock.encode([]))
+        try stdin.fileHandleForWriting.close()
         try await Task.sleep(for: .milliseconds(500))
         let members = ((try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
         await Fixture.waitForExit(process)

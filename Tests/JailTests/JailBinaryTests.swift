@@ -25,19 +25,55 @@ struct JailBinaryTests {
         #expect(fields["Seccomp"] == "2")
     }
 
-    @Test("Only the variables the daemon names reach the program", arguments: userNamespaceModes)
+    @Test("The program's environment is exactly the block on stdin; nothing of the jail's own reaches it", arguments: userNamespaceModes)
     func cleanEnvironment(userNamespace: Bool) async throws {
         let run = try await JailHarness(arguments: ["read", "/proc/self/environ"], userNamespace: userNamespace)
-            .run(environment: ["KEEP_ME": "kept", "DROP_ME": "dropped", "LD_PRELOAD": "/x.so", "PATH": "/usr/bin"])
+            .run(program: [("KEEP_ME", "kept"), ("SECOND", "a=b c")], environment: ["DROP_ME": "dropped", "LD_PRELOAD": "/x.so", "PATH": "/usr/bin"])
         #expect(run.status == 0, "\(run.err)")
-        #expect(run.out.split(separator: "\n").dropFirst().filter { !$0.isEmpty } == ["KEEP_ME=kept"])
+        #expect(run.out.split(separator: "\n").dropFirst().filter { !$0.isEmpty } == ["KEEP_ME=kept", "SECOND=a=b c"])
+    }
+
+    @Test(
+        "Runtime variables in the block are the program's plain values and never touch the jail's own Swift runtime or libc",
+        arguments: userNamespaceModes)
+    func runtimeVariablesReachOnlyTheProgram(userNamespace: Bool) async throws {
+        let block = [
+            ("SWIFT_BACKTRACE", "enable=yes,interactive=no,oauth3-marker=1"), ("LD_PRELOAD", "/nonexistent-oauth3-marker.so"),
+            ("GLIBC_TUNABLES", "glibc.malloc.perturb=85"), ("MALLOC_PERTURB_", "85"), ("LD_LIBRARY_PATH", "/nowhere"),
+        ]
+        let run = try await JailHarness(arguments: ["read", "/proc/self/environ"], userNamespace: userNamespace).run(program: block)
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.split(separator: "\n").dropFirst().filter { !$0.isEmpty } == block.map { "\($0.0)=\($0.1)" })
+        // Each process that starts with these says so once on stderr: the dynamic linker about LD_PRELOAD, the
+        // Swift runtime about the unknown SWIFT_BACKTRACE setting. The probe is one (SwiftPM links it against
+        // libswiftCore); the jail, which execs before the probe, must not be the second.
+        func occurrences(_ text: String) -> Int { run.err.components(separatedBy: text).count - 1 }
+        #expect(occurrences("nonexistent-oauth3-marker.so") == 1, "\(run.err)")
+        #expect(occurrences("unknown backtracing setting 'oauth3-marker'") == 1, "\(run.err)")
+    }
+
+    @Test("A missing, truncated, malformed or oversized environment block stops the jail at stage environment, naming the problem", arguments: [
+        ([UInt8](), "stdin ended after 0 of 8 bytes of the environment block's header"),
+        (Array("// @skill x\n".utf8), "stdin does not start with an environment block"),
+        (EnvironmentBlock.magic + [0, 0, 0, 10] + Array("A=1\0".utf8), "stdin ended after 4 of 10 bytes of the environment block's body"),
+        (EnvironmentBlock.magic + [0xFF, 0, 0, 0], "larger than the 2097152-byte limit"),
+        (EnvironmentBlock.magic + [0, 0, 0, 3] + Array("A=1".utf8), "the last entry is not NUL-terminated"),
+        (EnvironmentBlock.magic + [0, 0, 0, 6] + Array("A=1\0B\0".utf8), "entry 1 has no NAME="),
+        (EnvironmentBlock.magic + [0, 0, 0, 8] + Array("A=1\0A=2\0".utf8), "entry 1 repeats A of entry 0"),
+    ] as [([UInt8], String)])
+    func badEnvironmentBlock(input: [UInt8], message: String) async throws {
+        let run = try await JailHarness(arguments: ["ids"]).runKeepingReport(input: input)
+        #expect(run.status == JailFailure.exitCode)
+        let failure = try #require(run.report.flatMap { JailFailure(reportLine: $0.trimmingCharacters(in: .newlines)) }, "\(run.err)")
+        #expect(failure.stage == .environment)
+        #expect(failure.detail.contains(message), "\(failure.detail)")
     }
 
     @Test("Descriptors the jail inherits are closed before the program starts")
     func closesInheritedDescriptors() async throws {
         let harness = try await JailHarness(arguments: ["fds"])
         let command = "exec 7</etc/hostname; exec 9</etc/hostname; " + ([Fixture.jail] + harness.configuration.encoded()).map { "'\($0)'" }.joined(separator: " ")
-        let run = try await Fixture.execute("/bin/sh", ["-c", command])
+        let run = try await Fixture.execute("/bin/sh", ["-c", command], input: try EnvironmentBlock.encode([]))
         #expect(run.status == 0, "\(run.err)")
         #expect(run.out == "ok 3\n")  // stdin, stdout, stderr
     }
@@ -122,8 +158,7 @@ struct JailBinaryTests {
 
     @Test("Usage errors name the argument", arguments: [
         (["--bogus", "--", "/bin/true"], "unknown argument '--bogus'"),
-        (["--keep-env"], "--keep-env needs a value"),
-        (["--root", "/tmp", "--keep-env", "A=B", "--", "/bin/true"], "takes a variable name"),
+        (["--root", "/tmp", "--keep-env", "A", "--", "/bin/true"], "unknown argument '--keep-env'"),  // the environment comes on stdin
         (["--root", "/tmp", "--", "bin/true"], "absolute path"),
         (["--", "/bin/true"], "missing --root"),
         (["--root", "/tmp", "--rlimit", "as", "1", "1", "--", "/bin/true"], "unknown resource 'as'"),
@@ -145,8 +180,7 @@ struct JailConfigurationTests {
     @Test("Encoding and decoding the command line round-trips every field, arguments after -- untouched")
     func roundTrip() throws {
         var configuration = JailConfiguration(
-            program: "/usr/bin/deno", arguments: ["run", "--keep-env", "--", "-"], keepEnvironment: ["HOME", "GH_TOKEN"],
-            workingDirectory: "/home", reportPath: "/tmp/job x/report")
+            program: "/usr/bin/deno", arguments: ["run", "--keep-env", "--", "-"], workingDirectory: "/home", reportPath: "/tmp/job x/report")
         configuration.uid = 1000
         configuration.gid = 1001
         configuration.filesystem = FilesystemPlan(

@@ -18,9 +18,7 @@ struct JailHarness {
         chown(mountPoint, 65534, 65534)
         var binds = [FilesystemPlan.Bind(source: program, target: program)]
         for library in try await SandboxHost.sharedLibraries(of: program) { binds.append(.init(source: library, target: library)) }
-        var configuration = JailConfiguration(
-            program: program, arguments: arguments, keepEnvironment: ["KEEP_ME"], workingDirectory: "/tmp",
-            reportPath: root + "/report")
+        var configuration = JailConfiguration(program: program, arguments: arguments, workingDirectory: "/tmp", reportPath: root + "/report")
         configuration.filesystem = FilesystemPlan(
             stagingDirectory: mountPoint, readOnlyFiles: binds + extraBinds, tmpfs: [.init(target: "/tmp", sizeBytes: 1 << 20)])
         configuration.seccomp = try PolicySet.load(from: Fixture.policies).seccomp
@@ -29,16 +27,21 @@ struct JailHarness {
         self.configuration = configuration
     }
 
-    /// Runs the jail; the environment holds a variable to keep and one to drop.
-    func run(environment: [String: String] = ["KEEP_ME": "kept", "DROP_ME": "dropped", "PATH": "/usr/bin:/bin"]) async throws -> (status: Int32, signaled: Bool, out: String, err: String) {
+    /// Runs the jail. `program` is the program's environment, sent on stdin as the daemon sends it;
+    /// `environment` is the jail's own, which the daemon leaves empty and which must never reach the program.
+    func run(
+        program: [(name: String, value: String)] = [("KEEP_ME", "kept")],
+        environment: [String: String] = ["DROP_ME": "dropped", "PATH": "/usr/bin:/bin"]
+    ) async throws -> (status: Int32, signaled: Bool, out: String, err: String) {
         defer { try? FileManager.default.removeItem(atPath: root) }
-        return try await Fixture.execute(Fixture.jail, configuration.encoded(), environment: environment)
+        return try await Fixture.execute(Fixture.jail, configuration.encoded(), environment: environment, input: try EnvironmentBlock.encode(program))
     }
 
     /// The jail's failure report, if any (read before `run` removes the directory: use `runKeepingReport`).
-    func runKeepingReport() async throws -> (status: Int32, report: String?, err: String) {
+    /// `input` is the jail's whole stdin (by default an empty environment block).
+    func runKeepingReport(input: [UInt8]? = nil) async throws -> (status: Int32, report: String?, err: String) {
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let result = try await Fixture.execute(Fixture.jail, configuration.encoded())
+        let result = try await Fixture.execute(Fixture.jail, configuration.encoded(), input: try input ?? EnvironmentBlock.encode([]))
         return (result.status, try? String(contentsOfFile: root + "/report", encoding: .utf8), result.err)
     }
 }
