@@ -19,10 +19,10 @@ extension Store {
     public func saveSession(id: String, tenant: String, policyJSON: String, at now: Int64) async throws {
         try await writer.write { db in
             if let owner = try String.fetchOne(db, sql: "SELECT tenantId FROM sessionReservation WHERE id = ?", arguments: [id]), owner != tenant {
-                throw StoreError("session \(id) is reserved by another tenant")
+                throw StoreError.sessionOfAnotherTenant(id)
             }
             if var existing = try SessionRecord.fetchOne(db, key: id) {
-                guard existing.tenantId == tenant else { throw StoreError("session \(id) belongs to another tenant") }
+                guard existing.tenantId == tenant else { throw StoreError.sessionOfAnotherTenant(id) }
                 existing.policyJSON = policyJSON
                 existing.lastActivity = now
                 try existing.update(db)

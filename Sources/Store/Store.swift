@@ -31,7 +31,7 @@ public struct Store: Sendable {
 
 /// Why the store refused something the caller asked (database failures are GRDB's own errors).
 public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
-    private enum Code: Hashable, Sendable { case tenantHasAPIKey }
+    private enum Code: Hashable, Sendable { case tenantHasAPIKey, sessionOfAnotherTenant }
 
     private let code: Code
     /// What was refused, naming the row concerned.
@@ -48,6 +48,11 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A JWT named a tenant that signed up for an API key: the two kinds of account never share an id.
     public static func tenantHasAPIKey(_ id: String, file: String = #fileID, line: Int = #line) -> Self {
         .init(.tenantHasAPIKey, "tenant \(id) belongs to an API-key account", file: file, line: line)
+    }
+
+    /// A session id is reserved by, or belongs to, another tenant (session ids are global).
+    public static func sessionOfAnotherTenant(_ id: String, file: String = #fileID, line: Int = #line) -> Self {
+        .init(.sessionOfAnotherTenant, "session \(id) belongs to another tenant", file: file, line: line)
     }
 
     public var description: String { message }
