@@ -3,7 +3,8 @@ import CJailShims
 /// The jail's whole job, in order. Like nsjail's `containProc`, each role is one short ordered function,
 /// one isolation layer per call, each layer in its own file, each throwing a ``JailFailure`` naming itself.
 ///
-/// Three processes: the jail (outside, in the daemon's namespaces) clones a child into fresh namespaces;
+/// Three processes: the jail (outside, in the daemon's namespaces, watching the daemon: ``DaemonWatch``)
+/// clones a child into fresh namespaces;
 /// the child builds the sandbox, forks the program, and stays as init of the pid namespace; the program
 /// applies its per-process limits and seccomp and becomes Deno.
 ///
@@ -16,6 +17,7 @@ public enum Contain {
     public static func enter(_ configuration: JailConfiguration) -> Never {
         let report = FailureReport(path: configuration.reportPath)
         do throws(JailFailure) {
+            let daemon = try DaemonWatch()
             let environment = try Environment.read(from: 0)
             try Session.enter()
             let placement = try Cgroup.place(configuration.cgroups)
@@ -32,7 +34,13 @@ public enum Contain {
                 try UserNamespace.writeMaps(for: child, uid: configuration.uid, gid: configuration.gid)
             }
             channel.release()
-            let ending = channel.awaitEnding()
+            guard case .ended(let ending) = channel.awaitEnding(watching: daemon) else {
+                // Nobody supervises the job any more: killing init of its pid namespace ends all of it.
+                kill(child, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+                _exit(JailFailure.exitCode)
+            }
             var status: Int32 = 0
             while waitpid(child, &status, 0) < 0 && errno == EINTR {}
             // The child exits 0 after reporting; anything else is its own failure (already in the report).

@@ -34,8 +34,28 @@ struct StatusChannel {
         close(go.write)
     }
 
-    /// Waits for the program's ending as reported by the child, or `nil` if the child died without saying.
-    func awaitEnding() -> Ending? {
+    /// What the outside saw while it waited.
+    enum Wait: Equatable {
+        /// The child reported the program's ending, or (`nil`) died without saying.
+        case ended(Ending?)
+        /// The daemon that supervises the job is gone.
+        case daemonGone
+    }
+
+    /// Waits for the program's ending as reported by the child, watching the daemon at the same time.
+    func awaitEnding(watching daemon: DaemonWatch) -> Wait {
+        var entries = [pollfd(fd: status.read, events: Int16(POLLIN), revents: 0), pollfd(fd: daemon.descriptor, events: Int16(POLLIN), revents: 0)]
+        while true {
+            // Without a pidfd (old kernels) the daemon is checked twice a second instead.
+            let ready = poll(&entries, daemon.descriptor >= 0 ? 2 : 1, daemon.descriptor >= 0 ? -1 : 500)
+            if ready < 0 && errno != EINTR { return .ended(awaitEnding()) }
+            if entries[0].revents != 0 { return .ended(awaitEnding()) }
+            if !daemon.daemonAlive { return .daemonGone }
+        }
+    }
+
+    /// Reads the program's ending as reported by the child, or `nil` if the child died without saying.
+    private func awaitEnding() -> Ending? {
         var message = [UInt8](repeating: 0, count: 5)
         var received = 0
         while received < 5 {

@@ -43,5 +43,8 @@ int cjail_pipe_cloexec(int fds[2]);
 int cjail_loopback_up(void);
 /// close_range(first, last, 0): closes every descriptor in [first, last]. Returns 0 or -1 with errno.
 int cjail_close_range(unsigned int first, unsigned int last);
+/// pidfd_open(pid, 0): a descriptor that polls readable once `pid` has exited (Linux 5.3+). Returns the
+/// descriptor (close-on-exec) or -1 with errno.
+int cjail_pidfd_open(int pid);
 
 #endif

@@ -1,0 +1,33 @@
+import CJailShims
+
+/// Layer: a job lives no longer than the daemon that supervises it.
+///
+/// If the daemon dies (`kill -9`, a crash), nobody reads the job's output, enforces its timeout or
+/// records its result, and the job's secrets would sit in a process nobody watches. The jail (outside)
+/// holds a pidfd of the daemon and waits on it beside the status channel; when the daemon is gone it
+/// kills init of the job's pid namespace, which takes every process of the job with it.
+///
+/// Why not the parent-death signal: it fires when the *thread* that forked the jail exits, and the
+/// daemon forks from pooled threads that come and go. A pidfd names the process.
+struct DaemonWatch {
+    /// Readable once the daemon has exited; `-1` where pidfds are missing (then `getppid` is checked).
+    let descriptor: Int32
+    private let daemon: pid_t
+
+    /// Watches the jail's parent, which must be alive now (the jail was just started by it).
+    init() throws(JailFailure) {
+        daemon = getppid()
+        descriptor = cjail_pidfd_open(daemon)
+        // The daemon died before we watched it: the pidfd (or ppid 1) would hide that.
+        guard getppid() == daemon, daemon != 1 else { throw failure(.session, "the daemon that started the jail is gone") }
+    }
+
+    /// Whether the daemon is still alive.
+    var daemonAlive: Bool {
+        if descriptor >= 0 {
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            return poll(&entry, 1, 0) == 0
+        }
+        return getppid() == daemon
+    }
+}
