@@ -37,8 +37,9 @@ class Daemon:
         self.process, self.url, self.peak_rss_kib = None, None, 0
 
     def start(self):
-        command = [self.enclave, "serve", "--port", "0", "--data-dir", os.path.join(self.root, "data"),
-                   "--work-dir", os.path.join(self.root, "work"), "--workers", str(self.workers),
+        # The work directory stays the default (/dev/shm): the job's user must be able to reach it, and
+        # mkdtemp's directory is private to root.
+        command = [self.enclave, "serve", "--port", "0", "--data-dir", os.path.join(self.root, "data"), "--workers", str(self.workers),
                    "--queue-limit", str(self.queue_limit)]
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OAUTH3_QUOTA_ACTIVE_JOBS": "1000", "OAUTH3_QUOTA_LONG_POLLS": "1000"}
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
@@ -206,6 +207,8 @@ def main():
         print(f"bare deno run      {bare:6.1f} jobs/s   ({args.workers} at once)")
         print(f"submit to result  p50 {statistics.median(latencies):7.1f} ms   p99 {percentile(latencies, 0.99):7.1f} ms")
         print(f"daemon peak RSS    {daemon.peak_rss_kib / 1024:6.1f} MiB")
+        if completed != args.jobs:
+            raise SystemExit(f"{args.jobs - completed} jobs did not complete")
 
         # The fault: kill -9 while jobs run and wait, restart, and account for every accepted job.
         crash_jobs = max(args.jobs // 4, args.workers * 4)
