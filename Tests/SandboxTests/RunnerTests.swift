@@ -69,6 +69,7 @@ struct RunnerTests {
             }
             """
         let declared = try await Fixture.run("// @skill net\n// @network api.example.com\n" + probe)
+        #expect(declared.stdout.split(separator: "\n").count == 3, "\(declared.stdout) \(declared.stderr)")
         #expect(declared.stdout.split(separator: "\n").allSatisfy { $0.hasSuffix(" refused") }, "\(declared.stdout)")
         #expect(declared.granted.net == ["api.example.com:443"])
         let none = try await Fixture.run("// @skill offline\n" + probe)
