@@ -35,10 +35,29 @@ struct StatusChannel {
     }
 
     /// Waits for the program's ending as reported by the child, or `nil` if the child died without saying.
+    ///
+    /// If the daemon goes first (killed, crashed), the jail ends at once, and init, tied to it by its
+    /// parent-death signal, takes the whole job with it: nothing would supervise or read it any more. The
+    /// daemon holds the read end of the jail's stdout, and a pipe whose reader is gone reports POLLERR to
+    /// its writer. (A parent-death signal on the jail itself would not do: it fires when the daemon
+    /// *thread* that spawned the jail exits, and a thread pool retires threads while jobs run.)
     func awaitEnding() -> Ending? {
         var message = [UInt8](repeating: 0, count: 5)
         var received = 0
+        var watchingStdout = true  // a file or /dev/null (a test's jail) never reports POLLERR: harmless
         while received < 5 {
+            var descriptors = [pollfd(fd: status.read, events: Int16(POLLIN), revents: 0)]
+            if watchingStdout { descriptors.append(pollfd(fd: 1, events: 0, revents: 0)) }
+            guard poll(&descriptors, nfds_t(descriptors.count), -1) >= 0 else {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if watchingStdout {
+                let events = descriptors[1].revents
+                if events & Int16(POLLNVAL) != 0 { watchingStdout = false }
+                if events & Int16(POLLERR) != 0 { _exit(JailFailure.exitCode) }
+            }
+            if descriptors[0].revents == 0 { continue }
             let count = message.withUnsafeMutableBytes { read(status.read, $0.baseAddress! + received, 5 - received) }
             if count > 0 { received += count } else if count < 0 && errno == EINTR { continue } else { return nil }
         }
