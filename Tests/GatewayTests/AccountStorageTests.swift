@@ -1,14 +1,17 @@
 import DCAPVerifier
 import Foundation
+@testable import Gateway
 import OAuth3Client
 import OAuth3Wire
+import Store
 import TestSupport
 import Testing
 
 /// What the README promises about accounts at rest and in use: signup can be closed, API keys and approval
-/// tokens are stored only as their SHA-256, sessions stop approving past their expiry or run count.
+/// tokens are stored only as their SHA-256, sessions stop approving past their expiry or run count, and the
+/// audit log shows what was removed from it.
 /// The database is read here with Python's sqlite3, not through the store under test.
-@Suite("Accounts at rest: closed signup, credentials stored as hashes, session limits", .serialized, .timeLimit(.minutes(3)))
+@Suite("Accounts at rest: closed signup, credentials stored as hashes, session limits, the sealed audit head", .serialized, .timeLimit(.minutes(3)))
 struct AccountStorageTests {
     /// Runs `sql` on the SQLite file at `path` with Python's sqlite3; returns the rows, one per line, columns
     /// separated by `|`, blobs as hex.
@@ -115,6 +118,27 @@ struct AccountStorageTests {
         let expired = try await agent.dryRun(.init(skillCode: github, sessionId: session))
         #expect(!expired.wouldAutoApprove && expired.policyViolations == ["session \(session) is expired"], "\(expired)")
         await daemon.stop()
+    }
+
+    @Test("The daemon seals the audit log's head with a key from its vault: the last entry removed while it was stopped is found after a restart, and stays found")
+    func auditHead() async throws {
+        let directory = Fixture.workRoot()
+        let daemon = try await LiveDaemon.start(dataDirectory: directory)
+        _ = try await daemon.tenant("first")
+        _ = try await daemon.tenant("second")
+        #expect(try await daemon.service.store.auditIntegrity() == .intact(entries: 2))
+        await daemon.stop()
+        let database = directory + "/enclave.sqlite"
+        #expect(try await Self.sqlite(database, "SELECT seq, length(mac) FROM auditHead") == ["2|64"])
+        // The operator removes the last entry (and its number, so the next append reuses it).
+        _ = try await Self.sqlite(database, "DELETE FROM audit WHERE seq = 2")
+        _ = try await Self.sqlite(database, "UPDATE sqlite_sequence SET seq = 1 WHERE name = 'audit'")
+
+        let restarted = try await LiveDaemon.start(dataDirectory: directory)
+        #expect(try await restarted.service.store.auditIntegrity() == .broken(at: 2, reason: "entry 2 is missing: the recorded head is entry 2"))
+        _ = try await restarted.tenant("third")  // an append on top: the gap is not sealed over
+        #expect(try await restarted.service.store.auditIntegrity() == .broken(at: 2, reason: "the recorded head is not sealed"))
+        await restarted.stop()
     }
 
     static func post(_ url: URL, body: String) async throws -> (status: Int, body: String) {
