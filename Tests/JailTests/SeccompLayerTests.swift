@@ -62,7 +62,7 @@ struct SeccompLayerTests {
     @Test("The egress bridge runs as the job's user: no capabilities, no_new_privs, and exactly one seccomp filter, its own", arguments: userNamespaceModes)
     func bridgeProcess(userNamespace: Bool) async throws {
         var harness = try await JailHarness(arguments: ["sleep", "3"], userNamespace: userNamespace)
-        let port = UInt16.random(in: 20_000...60_000)  // inside the job's own network namespace: nothing else is there
+        let port: UInt16 = 3128  // the daemon's own choice; the job's network namespace holds nothing else
         harness.configuration.egressBridge = EgressBridge(port: port, socketPath: "/run/oauth3/egress.sock")
         async let run = harness.run()
         var bridge: Int32?
