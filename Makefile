@@ -27,8 +27,13 @@ demo: build
 
 # Suites run one after another: the timing assertions (a timeout ends within a second of its limit)
 # should not depend on how many CPU-bound escape tests share the two cores at that moment.
+# The output is kept in $(RESULTS); scripts/test_report.py lists every skipped test at the end and, with
+# CI=true, fails the run when a security suite (escapes, jail, egress, attestation, DCAP) skipped one.
+RESULTS = .build/test-results
 test: build
-	$(SWIFT) test --no-parallel
+	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/xunit*.xml
+	@{ $(SWIFT) test --no-parallel --xunit-output $(RESULTS)/xunit.xml; echo $$? > $(RESULTS)/status; } 2>&1 | tee $(RESULTS)/output.txt
+	@python3 scripts/test_report.py --status "$$(cat $(RESULTS)/status)" --xunit $(RESULTS)/xunit-swift-testing.xml --output $(RESULTS)/output.txt
 
 deploy-check: build
 	DEPLOY_CHECK_RELEASE=1 $(SWIFT) test --filter DeployTests

@@ -57,6 +57,12 @@ public struct JobService: Sendable {
         } else {
             try await store.setVaultCanary(try vault.canary(), keySource: vault.keySource)
         }
+        if case .sealedNow(let entries) = try await store.sealAudit(with: vault.derivedKey(for: "oauth3/audit-head/v1")), entries > 0 {
+            logger.warning("the audit log's head was not sealed: sealed now, trusting its entries as they stand", metadata: ["entries": "\(entries)"])
+        }
+        if case .broken(let seq, let reason) = try await store.auditIntegrity() {
+            logger.error("the audit log was altered outside the daemon", metadata: ["entry": "\(seq)", "reason": "\(reason)"])
+        }
         let approved = try await store.recoverAfterRestart(at: clock.now())
         if !approved.isEmpty { logger.info("resuming approved jobs", metadata: ["count": "\(approved.count)"]) }
         await scheduler.setExecutor { job in await self.run(job) }

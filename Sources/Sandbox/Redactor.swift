@@ -26,20 +26,38 @@ public struct Redactor: Sendable {
         self.patterns = patterns.sorted { $0.form.count > $1.form.count }
     }
 
-    /// The encodings of `value` that are searched for.
+    /// The encodings of `value` that are searched for: raw; base64 standard and URL-safe, each padded and
+    /// not; and percent-encoded the three ways a script meets it (RFC 3986's unreserved set; JavaScript's
+    /// `encodeURIComponent`, which leaves `!'()*` alone; `URLSearchParams`/HTML forms, which write a space
+    /// as `+` and leave only `*-._` alone), with upper- and lowercase escapes.
     static func forms(of value: String) -> [[UInt8]] {
         let raw = Array(value.utf8)
         let base64 = Data(raw).base64EncodedString()
         let unpadded = base64.replacingOccurrences(of: "=", with: "")
-        let urlSafe = unpadded.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
-        let percent = value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value
+        let urlSafe = base64.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        let alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        func percent(keeping kept: String) -> String {
+            value.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: alphanumerics + kept)) ?? value
+        }
+        let formEncoded = percent(keeping: "*-._ ").replacingOccurrences(of: " ", with: "+")
         var forms = [raw]
-        for text in [base64, unpadded, urlSafe, percent, percent.lowercased()] {
+        for text in [base64, unpadded, urlSafe, urlSafe.replacingOccurrences(of: "=", with: "")]
+            + [percent(keeping: "-_.~"), percent(keeping: "-_.~!'()*"), formEncoded].flatMap({ [$0, Self.lowercasingEscapes($0)] }) {
             let form = Array(text.utf8)
             if !forms.contains(form) { forms.append(form) }
         }
         return forms
+    }
+
+    /// `text` with its `%XX` escapes in lowercase, the rest untouched.
+    static func lowercasingEscapes(_ text: String) -> String {
+        var out = ""
+        var pending = 0
+        for character in text {
+            if character == "%" { pending = 2; out.append(character); continue }
+            if pending > 0 { pending -= 1; out += character.lowercased() } else { out.append(character) }
+        }
+        return out
     }
 
     /// Redacts every form of every secret in `bytes`.

@@ -90,6 +90,16 @@ extension Store {
                 t.column("createdAt", .integer).notNull()
             }
         }
+        migrator.registerMigration("v3: the audit log's recorded head") { db in
+            // One row: the last entry's number and hash, and their seal (NULL until the daemon has its key).
+            try db.create(table: "auditHead") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("seq", .integer).notNull()
+                t.column("hash", .text).notNull()
+                t.column("mac", .text)
+            }
+            try db.execute(sql: "INSERT INTO auditHead (id, seq, hash, mac) SELECT 1, seq, hash, NULL FROM audit ORDER BY seq DESC LIMIT 1")
+        }
         return migrator
     }
 }

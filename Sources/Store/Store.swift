@@ -7,11 +7,15 @@ import GRDB
 /// Takes any `DatabaseWriter`, so tests use an in-memory queue and the daemon a WAL pool.
 public struct Store: Sendable {
     let writer: any DatabaseWriter
+    /// Seals the audit log's head once the daemon hands it a key (``sealAudit(with:)``).
+    let auditSeal = AuditSeal()
 
     /// Wraps `writer` and brings its schema up to date.
     public init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
         try Self.migrator.migrate(writer)
+        // Every write goes through the writer's one connection: the appends there call the seal.
+        try writer.writeWithoutTransaction { [auditSeal] db in db.add(function: auditSeal.function) }
     }
 
     /// Opens (or creates) the database file at `path` in WAL mode.

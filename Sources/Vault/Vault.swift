@@ -57,6 +57,13 @@ public struct Vault: Sendable {
 
     static let canaryText = "oauth3-enclave vault canary v1"
 
+    /// A key for `purpose`, derived from the vault key with HKDF-SHA256: as sealed to the enclave as the
+    /// secrets are, so what it authenticates (the audit log's head) cannot be re-authenticated by whoever
+    /// holds the database.
+    public func derivedKey(for purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32)
+    }
+
     static func associatedData(name: String, tenant: String) -> Data {
         Data("oauth3-secret/v1\u{0}\(tenant)\u{0}\(name)".utf8)
     }

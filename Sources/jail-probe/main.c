@@ -75,6 +75,28 @@ int main(int argc, char **argv) {
     if (!strcmp(test, "socket-packet")) return report(socket(AF_PACKET, SOCK_RAW, 0));
     if (!strcmp(test, "socket-netlink")) return report(socket(AF_NETLINK, SOCK_RAW, 0));
     if (!strcmp(test, "socket-inet")) return report(socket(AF_INET, SOCK_STREAM, 0));
+    // A server inside a job: the profile allows client sockets only, so listen and accept are refused.
+    if (!strcmp(test, "listen") || !strcmp(test, "accept") || !strcmp(test, "accept4")) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0) return report(fd);
+        struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) return report(-1);
+        if (!strcmp(test, "listen")) return report(listen(fd, 1));
+        // Without a listen first, an allowed accept fails with EINVAL; the filter answers before that.
+        if (!strcmp(test, "accept")) return report(syscall(SYS_accept, fd, NULL, NULL));
+        return report(syscall(SYS_accept4, fd, NULL, NULL, 0));
+    }
+#if defined(__x86_64__)
+    // Another ABI from the same process: i386's int 0x80 (getpid is 20 there) and x32's numbers, which
+    // carry bit 30 (0x40000000). A filter written for x86_64 numbers must not be bypassed through them.
+    if (!strcmp(test, "int80")) {
+        long result;
+        __asm__ volatile ("int $0x80" : "=a"(result) : "a"(20L) : "memory");
+        if (result < 0 && result > -4096) { errno = (int)-result; return report(-1); }
+        return report(result);
+    }
+    if (!strcmp(test, "x32")) return report(syscall(0x40000000L | SYS_getpid));
+#endif
     if (!strcmp(test, "tiocsti")) { char c = 'x'; return report(ioctl(0, TIOCSTI, &c)); }
     if (!strcmp(test, "tiocsti-high")) { char c = 'x'; return report(syscall(SYS_ioctl, 0, 0x100000000UL | TIOCSTI, &c)); }
     if (!strcmp(test, "open")) return report(open(arg, O_RDONLY));

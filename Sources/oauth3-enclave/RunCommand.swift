@@ -45,12 +45,15 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--timeout \(timeout) is outside 1…\(policy.manifest.maxTimeoutSeconds) s (the policy maximum)")
         }
         let grant = SecretGrant(manifest: manifest, provided: try SecretsInput.collect(flags: secrets, file: secretsFile))
+        // The skill cannot run: exit 2, as a bad header does (README), not ArgumentParser's usage code.
         guard grant.missing.isEmpty else {
-            throw ValidationError(
-                "the skill declares @secrets with no value given: \(grant.missing.map(\.rawValue).joined(separator: ", ")) (use --secret NAME=VALUE, --secret NAME, or --secrets-file)")
+            FileHandle.standardError.write(Data(
+                "\(skill): the skill declares @secrets with no value given: \(grant.missing.map(\.rawValue).joined(separator: ", ")) (use --secret NAME=VALUE, --secret NAME, or --secrets-file)\n".utf8))
+            throw ExitCode(2)
         }
         guard grant.malformed.isEmpty else {
-            throw ValidationError("secret values cannot contain NUL bytes: \(grant.malformed.map(\.rawValue).joined(separator: ", "))")
+            FileHandle.standardError.write(Data("\(skill): secret values cannot contain NUL bytes: \(grant.malformed.map(\.rawValue).joined(separator: ", "))\n".utf8))
+            throw ExitCode(2)
         }
         let job = SkillJob(
             source: Array(source), manifest: manifest, secrets: grant.granted, timeoutSeconds: timeout, warnings: grant.warnings)

@@ -25,10 +25,33 @@ struct AttestationTests {
 
     func failed(_ checks: [QuoteVerifier.Check]) -> [String] { checks.filter { !$0.passed }.map(\.name) }
 
-    func editing(_ result: JSONValue, _ change: (inout [String: JSONValue]) -> Void) -> JSONValue {
-        guard case .object(var members) = result else { return result }
-        change(&members)
-        return .object(members)
+    /// `result` with `change` applied to its members; an edit that cannot apply fails the test rather than
+    /// leaving the result as it was (which would make a tamper test pass for the wrong reason).
+    func editing(_ result: JSONValue, _ change: (inout [String: JSONValue]) throws -> Void) throws -> JSONValue {
+        guard case .object(var members) = result else { throw EditError("the result is not an object: \(result)") }
+        try change(&members)
+        let edited = JSONValue.object(members)
+        try #require(edited != result, "the edit changed nothing")
+        return edited
+    }
+
+    /// The object at `key` of `members`, edited by `change`.
+    func editingObject(_ members: inout [String: JSONValue], _ key: String, _ change: (inout [String: JSONValue]) throws -> Void) throws {
+        guard case .object(var object)? = members[key] else { throw EditError("no object at '\(key)': \(members[key] ?? .null)") }
+        try change(&object)
+        members[key] = .object(object)
+    }
+
+    struct EditError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// SHA-512 and SHA-256 by Python's hashlib, so expected digests do not come from the code under test.
+    static func python(_ expression: String, input: [UInt8]) async throws -> String {
+        let run = try await Fixture.execute("/usr/bin/python3", ["-c", "import hashlib,sys; data=sys.stdin.buffer.read(); print(\(expression), end='')"], input: input)
+        #expect(run.status == 0, "\(run.err)")
+        return run.out
     }
 
     @Test("A result from a live daemon verifies (development root allowed), and names its request and approval")
@@ -63,10 +86,8 @@ struct AttestationTests {
         }
         #expect(connections[0]["host"]?.stringValue == "api.test" && connections[0]["address"]?.stringValue == network.api)
         #expect(failed(await verify(result)).isEmpty)
-        let edited = editing(result) { members in
-            guard case .object(var transcript)? = members["network"] else { return }
-            transcript["connections"] = .array([])
-            members["network"] = .object(transcript)
+        let edited = try editing(result) { members in
+            try editingObject(&members, "network") { $0["connections"] = .array([]) }
         }
         #expect(failed(await verify(edited)).contains("result_hash"))
         // The daemon's metrics count it, without naming the host.
@@ -81,25 +102,25 @@ struct AttestationTests {
         defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let result = try await completedResult(daemon, agent)
-        let stdout = editing(result) { $0["stdout"] = .string("hello from the enclavf\n") }
+        #expect(result["stdout"]?.stringValue == "hello from the enclave\n")
+        let stdout = try editing(result) { $0["stdout"] = .string("hello from the enclavf\n") }
         let stdoutFailures = failed(await verify(stdout))
         #expect(stdoutFailures.contains("result_hash") && stdoutFailures.contains("report_data_binding"))
-        let code = editing(result) { $0["code_sha256"] = .string(String(repeating: "0", count: 64)) }
+        let code = try editing(result) { $0["code_sha256"] = .string(String(repeating: "0", count: 64)) }
         let codeFailures = failed(await verify(code))
         #expect(codeFailures.contains("result_hash"))
-        let quote = editing(result) { members in
-            guard case .object(var attestation)? = members["attestation"], var hex = attestation["quote"]?.stringValue else { return }
-            let index = hex.index(hex.startIndex, offsetBy: 2 * 600)
-            hex.replaceSubrange(index...index, with: hex[index] == "0" ? "1" : "0")
-            attestation["quote"] = .string(hex)
-            members["attestation"] = .object(attestation)
+        let quote = try editing(result) { members in
+            try editingObject(&members, "attestation") { attestation in
+                var hex = try #require(attestation["quote"]?.stringValue)
+                let index = hex.index(hex.startIndex, offsetBy: 2 * 600)
+                hex.replaceSubrange(index...index, with: hex[index] == "0" ? "1" : "0")
+                attestation["quote"] = .string(hex)
+            }
         }
         let quoteFailures = failed(await verify(quote))
         #expect(quoteFailures.contains("quote_signature"), "\(quoteFailures)")
-        let signature = editing(result) { members in
-            guard case .object(var attestation)? = members["attestation"] else { return }
-            attestation["signature"] = .string(String(repeating: "00", count: 64))
-            members["attestation"] = .object(attestation)
+        let signature = try editing(result) { members in
+            try editingObject(&members, "attestation") { $0["signature"] = .string(String(repeating: "00", count: 64)) }
         }
         let signatureFailures = failed(await verify(signature))
         #expect(signatureFailures == ["signature"])
@@ -117,9 +138,49 @@ struct AttestationTests {
         #expect(good.status == 0 && good.out.contains("VERIFIED") && good.out.contains("DEVELOPMENT"), "\(good.out)")
         let strict = try await Fixture.execute(Fixture.enclave, ["verify", file, "--json"])
         #expect(strict.status == 1 && strict.out.contains("\"passed\" : false"))
-        try JSONEncoder().encode(editing(result) { $0["stderr"] = .string("x") }).write(to: URL(fileURLWithPath: file))
+        try JSONEncoder().encode(try editing(result) { $0["stderr"] = .string("x") }).write(to: URL(fileURLWithPath: file))
         let tampered = try await Fixture.execute(Fixture.enclave, ["verify", file, "--allow-dev-root"])
         #expect(tampered.status == 1 && tampered.out.contains("✘ result_hash"))
+    }
+
+    /// The ```python block of README.md's Attestation section, as an auditor would copy it.
+    static func readmeRecipe() throws -> String {
+        let readme = try String(contentsOf: Fixture.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "\n## Attestation\n"), "README.md has no Attestation section")
+        let start = try #require(readme.range(of: "```python\n", range: section.upperBound..<readme.endIndex))
+        let end = try #require(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
+        return String(readme[start.upperBound..<end.lowerBound])
+    }
+
+    @Test("The README's Python recipe, run on a status reply saved from a live daemon, recomputes result_sha256 and report_data; a changed byte fails it")
+    func readmeRecipeOnLiveResult() async throws {
+        let daemon = try await LiveDaemon.start()
+        defer { Task { await daemon.stop() } }
+        let (agent, _) = try await daemon.tenant()
+        let job = try await agent.execute(.init(skillCode: withSecret.replacingOccurrences(of: "console.log(\"token\", t, t.length)", with: "console.log(\"é ✓ \\u0001\", t.length)")))
+        try await approve(daemon, job, secrets: ["API_TOKEN": "recipe"])
+        #expect(try await agent.poll(job.requestId, timeout: .seconds(60)).status == "completed")
+        // The reply exactly as an agent saves it (`curl … > status.json`).
+        let reply = try await daemon.raw("GET", "/execute/\(job.requestId)/status", headers: ["Authorization": "Bearer \(agent.apiKey!)"])
+        #expect(reply.status == 200 && reply.body.contains("\"attestation\""))
+        let recipe = try Self.readmeRecipe()
+        #expect(recipe.contains("hashlib.sha256(canonical)") && recipe.contains("report_data"))
+        func runRecipe(on status: String) async throws -> (status: Int32, err: String) {
+            let directory = Fixture.workRoot()
+            try status.write(toFile: directory + "/status.json", atomically: true, encoding: .utf8)
+            let run = try await Fixture.execute(
+                "/usr/bin/python3", ["-c", "import os,sys; os.chdir(sys.argv[1]); exec(sys.stdin.read())", directory], input: Array(recipe.utf8))
+            return (run.status, run.err)
+        }
+        let good = try await runRecipe(on: reply.body)
+        #expect(good.status == 0, "the README's recipe rejects a genuine result: \(good.err)")
+        // Non-ASCII and a control character were in what the recipe hashed.
+        let saved = try JSONDecoder().decode(JSONValue.self, from: Data(reply.body.utf8))
+        #expect(saved["result"]?["stdout"]?.stringValue == "é ✓ \u{1} 6\n")
+        let changed = reply.body.replacingOccurrences(of: "é ✓", with: "e ✓")
+        #expect(changed != reply.body)
+        let bad = try await runRecipe(on: changed)
+        #expect(bad.status != 0 && bad.err.contains("AssertionError"), "\(bad.err)")
     }
 
     @Test("The canonical encoding is what Python's json.dumps(sort_keys, compact, ensure_ascii=False) gives")
@@ -142,7 +203,10 @@ struct AttestationTests {
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(reply.body.utf8))
         let keys = try #require(bytes(fromHex: document["signing_public_key"]?.stringValue ?? "")) + #require(bytes(fromHex: document["hpke_public_key"]?.stringValue ?? ""))
         let quote = try Quote.parse(try #require(bytes(fromHex: document["quote"]?.stringValue ?? "")))
-        #expect(quote.reportData == Attestor.reportData("oauth3-enclave/attestation/v1", keys + bytes(fromHex: nonce)!))
+        // Written out from the README, hashed by Python: SHA-512("oauth3-enclave/attestation/v1" NUL ed25519 ‖ x25519 ‖ nonce).
+        #expect(keys.count == 64)
+        let expected = try await Self.python("hashlib.sha512(data).hexdigest()", input: Array("oauth3-enclave/attestation/v1".utf8) + [0] + keys + bytes(fromHex: nonce)!)
+        #expect(quote.reportData.map { String(format: "%02x", $0) }.joined() == expected)
         #expect(document["compose_hash"]?.stringValue == SHA256.hash(data: Data("{\"test\":true}".utf8)).map { String(format: "%02x", $0) }.joined())
         #expect(try await daemon.raw("GET", "/v1/attestation?nonce=zz").status == 400)
         #expect(try await daemon.raw("GET", "/v1/attestation").status == 400)
@@ -165,7 +229,9 @@ struct AttestationTests {
         let recipient = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: bytes(fromHex: document["hpke_public_key"]!.stringValue!)!)
         let tenant = try await agent.me().tenantId
         func sealed(for name: String, tamper: Bool = false) throws -> Data {
-            var sender = try HPKE.Sender(recipientKey: recipient, ciphersuite: .Curve25519_SHA256_ChachaPoly, info: Attestor.hpkeInfo(tenant: tenant, name: name))
+            // The info as the README writes it: "oauth3-enclave/secret/v1" NUL tenant NUL name.
+            let info = Data("oauth3-enclave/secret/v1".utf8) + [0] + Data(tenant.utf8) + [0] + Data(name.utf8)
+            var sender = try HPKE.Sender(recipientKey: recipient, ciphersuite: .Curve25519_SHA256_ChachaPoly, info: info)
             var ciphertext = Array(try sender.seal(Data("v".utf8)))
             if tamper { ciphertext[0] ^= 1 }
             return try JSONEncoder().encode(SecretValue(sealed: SealedValue(enc: sender.encapsulatedKey.map { String(format: "%02x", $0) }.joined(), ciphertext: ciphertext.map { String(format: "%02x", $0) }.joined())))

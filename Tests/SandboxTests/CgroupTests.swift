@@ -77,16 +77,17 @@ struct CgroupTests {
     func v2WithoutControllers() throws {
         let mount = Fixture.workRoot() + "/cgroup2"
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
-        guard Glibc.mount("none", mount, "cgroup2", 0, nil) == 0 else {
-            Issue.record("cannot mount cgroup2 here: \(String(cString: strerror(errno)))")
-            return
-        }
-        defer { umount2(mount, 0) }
-        let available = (try? String(contentsOfFile: mount + "/cgroup.controllers", encoding: .utf8)) ?? ""
-        // Where v1 holds the controllers (this machine), the v2 hierarchy has none of them.
-        guard !available.contains("memory") else { return }
-        #expect { try CgroupHierarchy.v2(parent: mount + "/oauth3-enclave").prepare() } throws: { error in
-            "\(error)".contains("cgroup v2 controllers memory, pids, cpu are not available in \(mount)")
+        try #require(Glibc.mount("none", mount, "cgroup2", 0, nil) == 0, "cannot mount cgroup2 here: \(String(cString: strerror(errno)))")
+        defer { umount2(mount, Int32(MNT_DETACH)) }
+        // A grandchild of the root whose parent delegates nothing has no controllers, whichever hierarchy
+        // holds them on this machine (v1 here, or this very v2 tree on a v2 host).
+        let outer = mount + "/no-delegation-\(UUID().uuidString)"
+        let own = outer + "/own"
+        #expect(mkdir(outer, 0o755) == 0 && mkdir(own, 0o755) == 0)
+        defer { rmdir(own + "/oauth3-enclave"); rmdir(own); rmdir(outer) }
+        #expect((try String(contentsOfFile: own + "/cgroup.controllers", encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines) == "")
+        #expect { try CgroupHierarchy.v2(parent: own + "/oauth3-enclave").prepare() } throws: { error in
+            "\(error)".contains("cgroup v2 controllers memory, pids, cpu are not available in \(own)")
         }
     }
 

@@ -24,7 +24,7 @@ struct RunnerTests {
 
     @Test("A declared secret is readable, and redacted from output in raw, base64 and URL-encoded form")
     func secretReadableAndRedacted() async throws {
-        let secret = "tok/en+with spaces&=?\(UUID().uuidString)"
+        let secret = "tok/en+with spaces&=?(x)!'*\(UUID().uuidString)"
         let result = try await Fixture.run(
             """
             // @skill secret
@@ -34,12 +34,13 @@ struct RunnerTests {
             console.log("len", t.length);
             console.log("b64", btoa(t));
             console.error("url", encodeURIComponent(t));
+            console.error("query", new URLSearchParams({ t }).toString());
             """, secrets: ["API_TOKEN": secret])
         #expect(result.outcome == .ok)
         #expect(result.stdout.contains("len \(secret.count)\n"))  // the skill really read it
         #expect(result.stdout.contains("raw [REDACTED:API_TOKEN]\n"))
         #expect(result.stdout.contains("b64 [REDACTED:API_TOKEN]\n"))
-        #expect(result.stderr == "url [REDACTED:API_TOKEN]\n")
+        #expect(result.stderr == "url [REDACTED:API_TOKEN]\nquery t=[REDACTED:API_TOKEN]\n")
         #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret))
         #expect(result.granted.env == ["API_TOKEN"])
     }
@@ -69,6 +70,7 @@ struct RunnerTests {
             }
             """
         let declared = try await Fixture.run("// @skill net\n// @network api.example.com\n" + probe)
+        #expect(declared.stdout.split(separator: "\n").count == 3, "\(declared.stdout) \(declared.stderr)")
         #expect(declared.stdout.split(separator: "\n").allSatisfy { $0.hasSuffix(" refused") }, "\(declared.stdout)")
         #expect(declared.granted.net == ["api.example.com:443"])
         let none = try await Fixture.run("// @skill offline\n" + probe)

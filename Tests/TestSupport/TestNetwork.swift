@@ -38,6 +38,8 @@ public struct TestNetwork: Sendable {
             "unwidened.test": ["\(subnet).2"], "local.test": ["127.0.0.1"], "metadata.test": ["169.254.169.254"],
             "mapped.test": ["\(subnet).2"], "rebind.test": [["\(subnet).2"], ["127.0.0.1"]],
             "mixed.test": ["\(subnet).2", "127.0.0.1"],
+            // Its own name for the resolver's test: rebind.test's answers are consumed by the escape test.
+            "changing.test": [["\(subnet).2"], ["127.0.0.1"]],
         ]
     }
     static let widened = ["api.test", "*.api.test", "other.test", "rebind.test", "mixed.test"]
