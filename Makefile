@@ -5,12 +5,14 @@
 #              egress proxy vs direct download; medians
 # make bench-load – a live daemon under N jobs from several tenants (jobs/s, p50/p99, peak RSS), then kill -9
 #              mid-run and a restart: every accepted job must reach exactly one final state
+# make test-cgroup2 – the cgroup and resource-limit tests on a real cgroup v2 hierarchy (controllers delegated),
+#              in a qemu VM booted with cgroup v1 off (scripts/test-cgroup2.sh says how and why)
 SWIFT ?= swift
 BIN = .build/debug
 DENO = .tools/deno/bin/deno
 VECTORS = Tests/Vectors/dcap
 
-.PHONY: setup build run demo test deploy-check bench bench-load clean
+.PHONY: setup build run demo test test-cgroup2 deploy-check bench bench-load clean
 
 setup:
 	@./scripts/setup.sh
@@ -34,6 +36,12 @@ test: build
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/xunit*.xml
 	@{ $(SWIFT) test --no-parallel --xunit-output $(RESULTS)/xunit.xml; echo $$? > $(RESULTS)/status; } 2>&1 | tee $(RESULTS)/output.txt
 	@python3 scripts/test_report.py --status "$$(cat $(RESULTS)/status)" --xunit $(RESULTS)/xunit-swift-testing.xml --output $(RESULTS)/output.txt
+
+# The tests run in the VM from the bundle built here; FILTERS=... picks others (Swift Testing filters).
+test-cgroup2: build
+	$(SWIFT) build --build-tests
+	@./scripts/setup-cgroup2.sh
+	@./scripts/test-cgroup2.sh $(FILTERS)
 
 deploy-check: build
 	DEPLOY_CHECK_RELEASE=1 $(SWIFT) test --filter DeployTests

@@ -31,6 +31,11 @@ struct CgroupTests {
         let nested = try #require(CgroupHierarchy.parse(membership: "0::/system.slice/oauth3.service\n", mountinfo: mountinfo, name: "jobs"))
         #expect(nested.parentDirectories == ["/sys/fs/cgroup/system.slice/oauth3.service/jobs"])
         #expect(CgroupHierarchy.parse(membership: "0::/\n", mountinfo: "", name: "x") == nil)
+        // Once prepare() moved the daemon into its leaf, the cgroup it owns is still the one above.
+        let moved = try #require(CgroupHierarchy.parse(membership: "0::/oauth3-daemon\n", mountinfo: mountinfo, name: "oauth3-enclave"))
+        #expect(moved.parentDirectories == ["/sys/fs/cgroup/oauth3-enclave"])
+        let movedNested = try #require(CgroupHierarchy.parse(membership: "0::/system.slice/oauth3.service/oauth3-daemon\n", mountinfo: mountinfo, name: "jobs"))
+        #expect(movedNested.parentDirectories == ["/sys/fs/cgroup/system.slice/oauth3.service/jobs"])
     }
 
     @Test("v2 files: the limits written and the counters read back")

@@ -63,11 +63,17 @@ public enum Fixture {
             SkillJob(source: Array(source.utf8), manifest: manifest, secrets: grant.granted, timeoutSeconds: timeout, warnings: grant.warnings))
         let sandbox = result.sandbox
         let network = manifest.network.isEmpty ? "loopback" : "proxy"
-        if !unsafeAcceptWeakerSandbox && !(sandbox.userNamespace && sandbox.seccomp && sandbox.cgroups != "none" && sandbox.network == network) {
+        let cgroups = expectedCgroups.map { sandbox.cgroups == $0 } ?? (sandbox.cgroups != "none")
+        if !unsafeAcceptWeakerSandbox && !(sandbox.userNamespace && sandbox.seccomp && cgroups && sandbox.network == network) {
             throw WeakerSandbox(isolation: sandbox)
         }
         return result
     }
+
+    /// The cgroup version every job must report (`OAUTH3_TEST_CGROUPS`, `v1` or `v2`), when a test leg
+    /// asks for one: the cgroup v2 VM of `make test-cgroup2` sets `v2`, so a job that ran on any other
+    /// hierarchy fails there instead of passing on the wrong one.
+    public static let expectedCgroups = ProcessInfo.processInfo.environment["OAUTH3_TEST_CGROUPS"]
 
     /// A job ran with fewer layers than the daemon ships.
     public struct WeakerSandbox: Error, CustomStringConvertible {

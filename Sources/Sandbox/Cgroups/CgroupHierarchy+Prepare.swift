@@ -5,7 +5,7 @@ extension CgroupHierarchy {
     ///
     /// cgroup v2 lets a cgroup hand controllers to its children only while it holds no processes itself.
     /// The daemon normally sits in the cgroup it was started in (a container's root), so on v2 it first
-    /// moves every process of that cgroup into a leaf `<own>/oauth3-daemon`, then enables memory, pids
+    /// moves every process of that cgroup into a leaf `<own>/oauth3-daemon` (``daemonLeaf``), then enables memory, pids
     /// and cpu for the children, then for `<own>/oauth3-enclave`, where jobs go.
     /// - Throws: ``SandboxError`` naming the file that could not be written, so the operator knows what to fix.
     public func prepare() throws(SandboxError) {
@@ -22,7 +22,7 @@ extension CgroupHierarchy {
                 throw .cgroup("cgroup v2 controllers \(missing.joined(separator: ", ")) are not available in \(own) (cgroup.controllers: '\(available.joined(separator: " "))')")
             }
             if !Self.enable(wanted, in: own) {
-                let leaf = own + "/oauth3-daemon"
+                let leaf = own + "/" + Self.daemonLeaf
                 try Self.makeDirectory(leaf)
                 for pid in (Self.read(own + "/cgroup.procs") ?? "").split(separator: "\n") {
                     _ = Self.write(String(pid), to: leaf + "/cgroup.procs")  // a process may have exited meanwhile

@@ -13,6 +13,9 @@ public struct CgroupHierarchy: Sendable, Hashable {
         case memory, pids, cpu, cpuacct
     }
 
+    /// On v2, the leaf ``prepare()`` moves the daemon's processes into, beside the jobs' parent.
+    static let daemonLeaf = "oauth3-daemon"
+
     public let version: Version
     /// v2: the one directory jobs are created in (key `nil`). v1: the directory per controller.
     let parents: [Controller: String]
@@ -75,7 +78,11 @@ public struct CgroupHierarchy: Sendable, Hashable {
             }
             return CgroupHierarchy(version: .v1, parents: parents, unifiedParent: nil)
         }
-        guard let v2Mount, let v2Path else { return nil }
+        guard let v2Mount, var v2Path else { return nil }
+        // A daemon that ``prepare()`` already moved into its leaf (an earlier runner in the same process, or a
+        // daemon restarted inside the same container) still owns the cgroup above it: its jobs go beside the
+        // leaf, not one level deeper each time.
+        if (v2Path as NSString).lastPathComponent == daemonLeaf { v2Path = (v2Path as NSString).deletingLastPathComponent }
         return CgroupHierarchy(version: .v2, parents: [:], unifiedParent: join(v2Mount, v2Path))
     }
 
