@@ -66,15 +66,6 @@ add_module() {
 for module in virtio_pci 9pnet_virtio 9p; do add_module "$module"; done
 printf '%s\n' "${order[@]}" > "$work/initramfs/modules.order"
 
-arguments="--testing-library swift-testing --no-parallel"
-for filter in "${filters[@]}"; do arguments+=" --filter $filter"; done
-cat > "$work/initramfs/leg.env" <<EOF
-REPO='$repo'
-TEST_BINARY='$test_binary'
-TEST_ARGUMENTS='$arguments'
-EOF
-(cd "$work/initramfs" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
-
 # KVM when it can run Debian's kernel; otherwise TCG (multi-threaded, one host thread per vCPU), said on the
 # console. A KVM that is PVM (kvm_pvm, pagetable-based nested virtualization, which this kind of machine has)
 # opens and creates VMs but runs only guest kernels built for PVM: Debian's hangs right after the setup code.
@@ -88,6 +79,26 @@ elif [ -d /sys/module/kvm_pvm ]; then
   accel=tcg
 fi
 [ "$accel" = kvm ] || { accel=tcg,thread=multi; cpu=max; }
+
+# Under emulation two escape tests measure the emulator rather than the cgroup: a Worker takes about 1 s to
+# start (the pids limit is reached after the job's 20 s timeout), and about half of Deno's CPU time turns into
+# system time (page faults over 9p), so RLIMIT_CPU's user-time check reads low. Both pass on v1 in `make test`,
+# and their v2 mechanics (pids.max, the cpu counters) are checked by the cgroup tests here; under KVM they run.
+skips=()
+if [[ "$accel" == tcg* ]] && [ -z "${NO_TCG_SKIPS:-}" ]; then
+  skips=(ResourceEscapeTests/workerBomb ResourceEscapeTests/cpuLimit)
+  echo "test-cgroup2: under TCG, skipping ${skips[*]} (timing of the emulator, not of cgroups; NO_TCG_SKIPS=1 runs them)"
+fi
+arguments="--testing-library swift-testing --no-parallel"
+for skip in "${skips[@]}"; do arguments+=" --skip $skip"; done
+for filter in "${filters[@]}"; do arguments+=" --filter $filter"; done
+cat > "$work/initramfs/leg.env" <<EOF
+REPO='$repo'
+TEST_BINARY='$test_binary'
+TEST_ARGUMENTS='$arguments'
+EOF
+(cd "$work/initramfs" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.cpio.gz"
+
 
 echo "test-cgroup2: booting Debian's $version ($accel, 2 vCPUs, $memory MiB), cgroup v1 off; filters: ${filters[*]}"
 log=$work/console.log
