@@ -40,9 +40,12 @@ public struct TestNetwork: Sendable {
             "mixed.test": ["\(subnet).2", "127.0.0.1"],
             // Its own name for the resolver's test: rebind.test's answers are consumed by the escape test.
             "changing.test": [["\(subnet).2"], ["127.0.0.1"]],
+            // AAAA answers, alone or beside a good A answer: each must be vetted like an IPv4 one.
+            "v6loopback.test": ["::1"], "v6mapped.test": ["::ffff:127.0.0.1"], "v6metadata.test": ["fd00:ec2::254"],
+            "v6mixed.test": ["\(subnet).2", "fe80::1"],
         ]
     }
-    static let widened = ["api.test", "*.api.test", "other.test", "rebind.test", "mixed.test"]
+    static let widened = ["api.test", "*.api.test", "other.test", "rebind.test", "mixed.test", "v6mixed.test"]
 
     private static func start() async throws -> TestNetwork {
         removeStale()
