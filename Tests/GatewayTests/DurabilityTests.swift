@@ -7,7 +7,7 @@ import Store
 import TestSupport
 import Testing
 
-@Suite("Every accepted job reaches a final state, across restarts", .serialized, .timeLimit(.minutes(3)))
+@Suite("Every accepted job reaches a final state, across restarts", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct DurabilityTests {
     @Test("A restart during a running job leaves it failed/interrupted; approved jobs that had not started run; secrets survive")
     func restart() async throws {
@@ -31,7 +31,6 @@ struct DurabilityTests {
         _ = try await store.transition(queued.requestId, from: [.approved], at: 0, event: "test.crash") { $0.status = .approved }
 
         let restarted = try await LiveDaemon.start(dataDirectory: directory) { $0.workers = 1 }
-        defer { Task { await restarted.stop() } }
         let client = restarted.client(agent.apiKey)
         let interrupted = try await client.status(running.requestId)
         #expect(interrupted.status == "failed" && interrupted.error?.hasPrefix("interrupted") == true)
