@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import OAuth3Client
 import OAuth3Wire
 import TestSupport
@@ -48,11 +49,11 @@ struct ExecutionFlowTests {
     @Test("A long-poll returns promptly when the job completes, not at its limit")
     func longPollWakes() async throws {
         let daemon = try await LiveDaemon.start()
-        let (agent, _) = try await daemon.tenant()
+        let (agent, tenantId) = try await daemon.tenant()
         let submitted = try await agent.execute(.init(skillCode: hello))
         let clock = ContinuousClock()
         async let waited: ExecutionStatus = agent.status(submitted.requestId, wait: true)
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntil("the long-poll is held") { await daemon.service.events.heldCount(tenant: tenantId) == 1 }
         let start = clock.now
         try await approve(daemon, submitted)
         var reply = try await waited

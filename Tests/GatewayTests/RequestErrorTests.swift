@@ -104,7 +104,7 @@ struct RequestErrorTests {
         let slow = "// @skill slow\n// @timeout 10\nawait new Promise((r) => setTimeout(r, 3000))\n"
         let first = try await agent.execute(.init(skillCode: slow))
         try await approve(daemon, first, level: "trust_code")
-        try await Task.sleep(for: .milliseconds(300))  // the only worker is now busy
+        try await waitUntil("the only worker is busy") { try await agent.status(first.requestId).status == "executing" }
         let second = try await agent.execute(.init(skillCode: slow))
         #expect(second.status == "approved")
         let body = try JSONEncoder().encode(ExecuteRequest(skillCode: slow))
