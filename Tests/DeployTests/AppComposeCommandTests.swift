@@ -48,7 +48,7 @@ struct AppComposeCommandTests {
         #expect(authority.info.composeHash == hash)
     }
 
-    @Test("Python's json.dumps(sort_keys, compact, ensure_ascii=False), the dstack SDK's form, writes the same bytes", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3")))
+    @Test("Python's json.dumps(sort_keys, compact, ensure_ascii=False), the dstack SDK's form, writes the same bytes", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3"), "python3 is not installed"))
     func pythonAgrees() async throws {
         let made = try await enclave(["app-compose", Self.composeFile])
         let script = #"import json,sys; d=json.load(sys.stdin); sys.stdout.write(json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False))"#

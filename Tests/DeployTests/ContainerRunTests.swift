@@ -28,12 +28,11 @@ struct ContainerRunTests {
         defer { agent.terminate() }
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(50)) }
 
-        let port = Int.random(in: 20_000...60_000)
         var environment = DeploymentCheck.environmentVariables(Self.service(compose)["environment"])
-        environment[ServeEnvironment.publicURL.rawValue] = "http://127.0.0.1:\(port)"
+        environment[ServeEnvironment.publicURL.rawValue] = "http://127.0.0.1"  // approval links are not followed here
         environment[ServeEnvironment.jwtSecret.rawValue] = ""  // ${OAUTH3_JWT_SECRET:-} with no value supplied
         environment[ServeEnvironment.host.rawValue] = "127.0.0.1"
-        environment[ServeEnvironment.port.rawValue] = "\(port)"
+        environment[ServeEnvironment.port.rawValue] = "0"  // the OS picks a free port; the daemon logs it
         environment[ServeEnvironment.dataDirectory.rawValue] = root + "/data"
         environment[ServeEnvironment.guestAgentSocket.rawValue] = socket
         environment[ServeEnvironment.deno.rawValue] = Fixture.deno
@@ -44,10 +43,12 @@ struct ContainerRunTests {
         environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin"
         let capabilities = (Self.service(compose)["cap_add"] as? [String] ?? []).map { "+" + $0.lowercased() }.joined(separator: ",")
         let noNewPrivileges = (Self.service(compose)["security_opt"] as? [String] ?? []).contains("no-new-privileges:true")
+        let log = Pipe()
         let daemon = try Self.launch(
             "/usr/bin/setpriv", (noNewPrivileges ? ["--no-new-privs"] : []) + ["--bounding-set", "-all," + capabilities, "--",
-            DeploymentCheck.directory.appendingPathComponent("entrypoint.sh").path, Fixture.enclave, "serve"], environment: environment)
+            DeploymentCheck.directory.appendingPathComponent("entrypoint.sh").path, Fixture.enclave, "serve"], environment: environment, output: log)
         defer { daemon.terminate() }
+        let port = try #require(await Self.listeningPort(in: log), "the daemon exited before it logged its address")
 
         var ready: (status: Int, body: String) = (0, "")
         for _ in 0..<150 {
@@ -89,15 +90,43 @@ struct ContainerRunTests {
         (((try? Yams.load(yaml: compose)) as? [String: Any])?["services"] as? [String: Any])?[DeploymentCheck.serviceName] as? [String: Any] ?? [:]
     }
 
-    static func launch(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Process {
+    static func launch(_ executable: String, _ arguments: [String], environment: [String: String], output: Pipe? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardOutput = output ?? FileHandle.nullDevice
+        process.standardError = output ?? FileHandle.nullDevice
         try process.run()
         return process
+    }
+
+    /// The port of the daemon's `listening address=HOST:PORT` log line, read from `log` on a thread of its
+    /// own (a blocking read must not hold the cooperative pool); `nil` if the output ends first. The
+    /// reader keeps draining afterwards, so the daemon never blocks on a full pipe.
+    static func listeningPort(in log: Pipe) async -> Int? {
+        let (ports, found) = AsyncStream.makeStream(of: Int?.self)
+        let reader = log.fileHandleForReading
+        Thread.detachNewThread {
+            var text = ""
+            var reported = false
+            while case let chunk = reader.availableData, !chunk.isEmpty {
+                guard !reported else { continue }
+                text += String(decoding: chunk, as: UTF8.self)
+                // swift-log prints the metadata before the message: "… address=127.0.0.1:PORT … listening".
+                for line in text.split(separator: "\n") where line.hasSuffix("listening") {
+                    if let match = line.firstMatch(of: /address=[0-9.]+:([0-9]+)/), let port = Int(match.1) {
+                        found.yield(port)
+                        reported = true
+                        break
+                    }
+                }
+            }
+            found.yield(nil)
+            found.finish()
+        }
+        var iterator = ports.makeAsyncIterator()
+        return await iterator.next() ?? nil
     }
 
     static func get(_ url: String) async throws -> (status: Int, body: String) {

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("DNS resolver against a real name server")
 struct DNSResolverTests {
-    @Test("Answers, a missing name, an answer that changes, a server that does not answer")
+    @Test("Answers (A and AAAA), a missing name, an answer that changes, a server that does not answer")
     func resolves() async throws {
         let network = try await TestNetwork.shared()
         let resolver = try DNSResolver(nameservers: [network.nameserver])
@@ -13,6 +13,9 @@ struct DNSResolverTests {
         #expect(try await resolver.resolve("API.test.").get() == [IPAddress(network.api)!])
         #expect(await resolver.resolve("missing.test") == .failure(.noSuchName))
         #expect(try await resolver.resolve("mixed.test").get().map(\.description) == [network.api, "127.0.0.1"])
+        // AAAA records come back beside A records, in the answer the proxy vets.
+        #expect(try await resolver.resolve("v6mixed.test").get().map(\.description) == [network.api, "fe80::1"])
+        #expect(try await resolver.resolve("v6mapped.test").get().map(\.description) == ["::ffff:7f00:1"])
         // An answer that changes between queries: nothing is cached, each query gets the server's answer of the moment.
         #expect(try await resolver.resolve("changing.test").get() == [IPAddress(network.api)!])
         #expect(try await resolver.resolve("changing.test").get() == [IPAddress("127.0.0.1")!])

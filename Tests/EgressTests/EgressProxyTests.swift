@@ -122,10 +122,11 @@ struct EgressProxyTests {
 
         var narrow = policy
         narrow.maxConcurrentConnections = 1
+        let established = "HTTP/1.1 200 Connection Established\r\n\r\n".utf8.count
         let (second, concurrent) = try await withProxy(declared: ["echo.test:\(echo.port)"], policy: narrow, resolver: resolver) { socket in
-            // The first tunnel stays open (no half-close) until the job ends, while the second asks.
-            Task { _ = try? await exchange(socket, request, halfClose: false) }
-            try await Task.sleep(for: .milliseconds(200))
+            // The first tunnel is established (its ping came back) and stays open until the job ends,
+            // while the second asks.
+            await holdConnection(socket, request, readyAfter: established + 4).ready.first()
             return try await exchange(socket, request).text
         }
         #expect(second.hasPrefix("HTTP/1.1 429") && second.contains("at once"))
@@ -150,9 +151,9 @@ struct EgressProxyTests {
         let echo = try await EchoServer()
         let started = ContinuousClock.now
         let (_, transcript) = try await withProxy(declared: ["echo.test:\(echo.port)"], policy: policy, resolver: resolver) { socket in
-            // Opens a tunnel and leaves it open; the job "ends" after 300 ms.
-            Task { _ = try? await exchange(socket, Array("CONNECT echo.test:\(echo.port) HTTP/1.1\r\n\r\nx".utf8), halfClose: false) }
-            try await Task.sleep(for: .milliseconds(300))
+            // Opens a tunnel, waits until its byte came back through it, and ends the job with it open.
+            let request = Array("CONNECT echo.test:\(echo.port) HTTP/1.1\r\n\r\nx".utf8)
+            await holdConnection(socket, request, readyAfter: "HTTP/1.1 200 Connection Established\r\n\r\n".utf8.count + 1).ready.first()
         }
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(transcript.connections.map(\.end) == ["job_ended"])

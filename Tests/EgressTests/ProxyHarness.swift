@@ -71,6 +71,42 @@ func exchange(_ socket: String, _ bytes: [UInt8], halfClose: Bool = true, limit:
     }
 }
 
+/// Opens a connection to the proxy's socket, sends `request`, and keeps the connection open until the proxy
+/// closes it. `ready` yields once `expected` bytes have come back (the tunnel is established and carried
+/// them): the readiness signal a test waits for instead of sleeping.
+func holdConnection(_ socket: String, _ request: [UInt8], readyAfter expected: Int) -> (ready: AsyncStream<Void>, done: Task<[UInt8], any Error>) {
+    let (ready, signal) = AsyncStream.makeStream(of: Void.self)
+    let done = Task {
+        defer { signal.finish() }
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(unixDomainSocketPath: socket) { channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(bytes: request))
+            var received: [UInt8] = []
+            do {
+                for try await chunk in inbound {
+                    let before = received.count
+                    received += chunk.readableBytesView
+                    if before < expected && received.count >= expected { signal.yield() }
+                }
+            } catch let error as IOError where error.errnoCode == ECONNRESET {}
+            return received
+        }
+    }
+    return (ready, done)
+}
+
+extension AsyncStream where Element == Void {
+    /// Waits for the first signal (or the end of the stream).
+    func first() async {
+        var iterator = makeAsyncIterator()
+        _ = await iterator.next()
+    }
+}
+
 extension Result where Failure == any Error {
     init(catching body: () async throws -> Success) async {
         do { self = .success(try await body()) } catch { self = .failure(error) }

@@ -130,6 +130,24 @@ struct NetworkEscapeTests {
         #expect(network.requests().count == before)
     }
 
+    @Test("IPv6 answers are vetted like IPv4 ones: AAAA records to ::1, a mapped loopback, AWS's metadata, or link-local beside a good A record", arguments: EscapeMode.allCases)
+    func refusedIPv6Answers(mode: EscapeMode) async throws {
+        let network = try await TestNetwork.shared()
+        let before = network.requests().count
+        let names = ["v6loopback.test", "v6mapped.test", "v6metadata.test", "v6mixed.test"]
+        let (result, _) = try await run(mode, hosts: names.map { "\($0):8080" }, names.map { name in
+            #"["\#(name)", () => fetch("http://\#(name):8080/hello").then((r) => r.status + " " + r.headers.get("x-oauth3-egress-refused"))]"#
+        }.joined(separator: ",\n"))
+        for name in names { #expect(line(result, name) == "ok 403 refused_address", "\(name)") }
+        let reasons = result.network?.refused.map(\.reason) ?? []
+        #expect(reasons.count == 4, "\(reasons)")
+        for (index, address) in ["::1", "::ffff:7f00:1", "fd00:ec2::254", "fe80::1"].enumerated() where index < reasons.count {
+            #expect(reasons[index].contains(address) && reasons[index].contains("never reachable"), "\(reasons[index])")
+        }
+        #expect(result.network?.connections.isEmpty == true)
+        #expect(network.requests().count == before)
+    }
+
     @Test("A secret spelt into a host name does not reach the result: the transcript is redacted like stdout", arguments: EscapeMode.allCases)
     func secretInHostName(mode: EscapeMode) async throws {
         let network = try await TestNetwork.shared()

@@ -65,7 +65,8 @@ struct ProcessEscapeTests {
         async let holder = Fixture.run(
             "// @skill holder\n// @secrets HELD\n// @timeout 10\nawait new Promise((r) => setTimeout(r, 1500))\nconsole.log('held', Deno.env.get('HELD')!.length)\n",
             secrets: ["HELD": secret], runner: runner)
-        try await Task.sleep(for: .milliseconds(500))
+        // The holder's Deno has the secret in its environment once it runs: snoop only then.
+        try await waitUntil("the holder runs") { !Fixture.processes(withEnvironmentContaining: secret).isEmpty }
         let snoop = try await Fixture.run(
             """
             // @skill snoop

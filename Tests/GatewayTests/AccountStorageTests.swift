@@ -11,7 +11,7 @@ import Testing
 /// tokens are stored only as their SHA-256, sessions stop approving past their expiry or run count, and the
 /// audit log shows what was removed from it.
 /// The database is read here with Python's sqlite3, not through the store under test.
-@Suite("Accounts at rest: closed signup, credentials stored as hashes, session limits, the sealed audit head", .serialized, .timeLimit(.minutes(3)))
+@Suite("Accounts at rest: closed signup, credentials stored as hashes, session limits, the sealed audit head", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct AccountStorageTests {
     /// Runs `sql` on the SQLite file at `path` with Python's sqlite3; returns the rows, one per line, columns
     /// separated by `|`, blobs as hex.
@@ -86,7 +86,6 @@ struct AccountStorageTests {
         #expect(try await client.me().tenantId == tenantId)
         let (status, body) = try await approve(again, job)
         #expect(status == 200 && body.contains("approved"), "\(body)")
-        await again.stop()
     }
 
     @Test("Each auto-approved run is counted; a session stops approving at its run count, and past its expiry")
@@ -117,7 +116,6 @@ struct AccountStorageTests {
         clock.advance(seconds: 60)
         let expired = try await agent.dryRun(.init(skillCode: github, sessionId: session))
         #expect(!expired.wouldAutoApprove && expired.policyViolations == ["session \(session) is expired"], "\(expired)")
-        await daemon.stop()
     }
 
     @Test("The daemon seals the audit log's head with a key from its vault: the last entry removed while it was stopped is found after a restart, and stays found")
@@ -138,7 +136,6 @@ struct AccountStorageTests {
         #expect(try await restarted.service.store.auditIntegrity() == .broken(at: 2, reason: "entry 2 is missing: the recorded head is entry 2"))
         _ = try await restarted.tenant("third")  // an append on top: the gap is not sealed over
         #expect(try await restarted.service.store.auditIntegrity() == .broken(at: 2, reason: "the recorded head is not sealed"))
-        await restarted.stop()
     }
 
     static func post(_ url: URL, body: String) async throws -> (status: Int, body: String) {

@@ -14,12 +14,11 @@ let napping = """
     console.log("rested")
     """
 
-@Suite("Accepted means it runs: admission is atomic, quotas refuse with 429 and their name", .serialized, .timeLimit(.minutes(5)))
+@Suite("Accepted means it runs: admission is atomic, quotas refuse with 429 and their name", .serialized, .timeLimit(.minutes(5)), .stopsDaemons)
 struct AdmissionTests {
     @Test("Concurrent submissions at a small queue limit: every 201 reaches a final state, every 429 left nothing behind")
     func concurrentSubmissions() async throws {
         let daemon = try await LiveDaemon.start { $0.workers = 2; $0.queueLimit = 4; $0.quotas.activeJobs = 64 }
-        defer { Task { await daemon.stop() } }
         var tenants: [(client: OAuth3Client, tenantId: String)] = []
         for name in ["orchestrated-a", "orchestrated-b", "orchestrated-c"] {
             let tenant = try await daemon.tenant(name)
@@ -78,7 +77,6 @@ struct AdmissionTests {
     @Test("pending_requests: the request over the quota is refused with 429 and the quota's name, and nothing is stored")
     func pendingQuota() async throws {
         let daemon = try await LiveDaemon.start { $0.quotas.pendingRequests = 3 }
-        defer { Task { await daemon.stop() } }
         let (agent, tenantId) = try await daemon.tenant()
         for _ in 0..<3 { #expect(try await agent.execute(.init(skillCode: hello)).status == "pending") }
         let over = try await submitRaw(daemon, client: agent, code: hello)
@@ -99,7 +97,6 @@ struct AdmissionTests {
     @Test("active_jobs: one tenant's queued and running jobs are bounded, while a person's approval is never refused")
     func activeQuota() async throws {
         let daemon = try await LiveDaemon.start { $0.workers = 1; $0.quotas.activeJobs = 2 }
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let waiting = try await agent.execute(.init(skillCode: hello))
         let first = try await agent.execute(.init(skillCode: napping))
@@ -116,7 +113,6 @@ struct AdmissionTests {
     @Test("stored_bytes: code past the tenant's byte quota is refused with 429 and its name")
     func storedBytesQuota() async throws {
         let daemon = try await LiveDaemon.start { $0.quotas.storedBytes = 3000 }
-        defer { Task { await daemon.stop() } }
         let (agent, tenantId) = try await daemon.tenant()
         let big = hello + "\n// " + String(repeating: "x", count: 1500) + "\n"
         #expect(try await agent.execute(.init(skillCode: big)).status == "pending")
@@ -128,7 +124,6 @@ struct AdmissionTests {
     @Test("long_polls: a tenant holding its quota of long-polls gets 429 for one more, and a poll without wait is still served")
     func longPollQuota() async throws {
         let daemon = try await LiveDaemon.start { $0.quotas.longPolls = 1 }
-        defer { Task { await daemon.stop() } }
         let (agent, tenantId) = try await daemon.tenant()
         let job = try await agent.execute(.init(skillCode: hello))
         let held = Task { try await daemon.raw("GET", "/execute/\(job.requestId)/status?wait=true&timeout=20", headers: ["Authorization": "Bearer \(agent.apiKey ?? "")"]) }
@@ -146,7 +141,6 @@ struct AdmissionTests {
     func expiry() async throws {
         let clock = ManualClock(start: 1_800_000_000_000)
         let daemon = try await LiveDaemon.start(clock: clock) { $0.approvalTokenLifetimeSeconds = 3600 }
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let old = try await agent.execute(.init(skillCode: hello))
         let scope = try await agent.scope(.init(description: "later", constraints: [], secrets: ["API_TOKEN"], networks: []))
@@ -172,7 +166,6 @@ struct AdmissionTests {
     @Test("Two tenants asking for the same new session_id: the second gets 409, and the first's scope is approved")
     func sessionRace() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (first, _) = try await daemon.tenant("first")
         let (second, _) = try await daemon.tenant("second")
         let request = ScopeRequest(description: "mine", constraints: [], secrets: [], networks: ["api.example.com"], sessionId: "shared-name")

@@ -5,12 +5,11 @@ import OAuth3Wire
 import TestSupport
 import Testing
 
-@Suite("The approval page", .serialized, .timeLimit(.minutes(2)))
+@Suite("The approval page", .serialized, .timeLimit(.minutes(2)), .stopsDaemons)
 struct ApprovalPageTests {
     @Test("A browser gets a self-contained page with strict headers, the escaped code, and the grants")
     func page() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let sneaky = """
             // @skill sneaky
@@ -38,7 +37,6 @@ struct ApprovalPageTests {
     @Test("The page's form approves with a secret, answering an HTML page")
     func formSubmission() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let job = try await agent.execute(.init(skillCode: withSecret))
         let form = "token=\(token(of: job.approvalUrl))&decision=approve_once&secrets%5BAPI_TOKEN%5D=form+value%26more"
@@ -52,7 +50,6 @@ struct ApprovalPageTests {
     @Test("A wrong token on the page shows an error page, not the job")
     func wrongToken() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let job = try await agent.execute(.init(skillCode: hello))
         let page = try await daemon.raw("GET", "/approve/\(job.requestId)?token=\(String(repeating: "a", count: 64))", headers: ["Accept": "text/html"])

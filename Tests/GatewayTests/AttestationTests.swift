@@ -8,7 +8,7 @@ import OAuth3Wire
 import TestSupport
 import Testing
 
-@Suite("Attestation of results, and secrets sealed to the enclave", .serialized, .timeLimit(.minutes(3)))
+@Suite("Attestation of results, and secrets sealed to the enclave", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct AttestationTests {
     /// A completed job's status reply, as JSON.
     func completedResult(_ daemon: LiveDaemon, _ agent: OAuth3Client, code: String = hello) async throws -> JSONValue {
@@ -57,7 +57,6 @@ struct AttestationTests {
     @Test("A result from a live daemon verifies (development root allowed), and names its request and approval")
     func resultVerifies() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let result = try await completedResult(daemon, agent)
         let checks = await verify(result)
@@ -74,7 +73,6 @@ struct AttestationTests {
     func networkTranscript() async throws {
         let network = try await TestNetwork.shared()
         let daemon = try await LiveDaemon.start(policies: network.policies)
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let code = "// @skill fetcher\n// @network api.test:8080\nconsole.log(await (await fetch('http://api.test:8080/hello')).text());\n"
         let result = try await completedResult(daemon, agent, code: code)
@@ -99,7 +97,6 @@ struct AttestationTests {
     @Test("Changing one byte of stdout, the code hash, or the quote makes verification fail, naming the check")
     func tampering() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let result = try await completedResult(daemon, agent)
         #expect(result["stdout"]?.stringValue == "hello from the enclave\n")
@@ -129,7 +126,6 @@ struct AttestationTests {
     @Test("oauth3-enclave verify on a saved result: exit 0 with --allow-dev-root, 1 without, and after tampering")
     func verifyCommand() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let result = try await completedResult(daemon, agent)
         let file = Fixture.workRoot() + "/result.json"
@@ -155,7 +151,6 @@ struct AttestationTests {
     @Test("The README's Python recipe, run on a status reply saved from a live daemon, recomputes result_sha256 and report_data; a changed byte fails it")
     func readmeRecipeOnLiveResult() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let job = try await agent.execute(.init(skillCode: withSecret.replacingOccurrences(of: "console.log(\"token\", t, t.length)", with: "console.log(\"é ✓ \\u0001\", t.length)")))
         try await approve(daemon, job, secrets: ["API_TOKEN": "recipe"])
@@ -197,7 +192,6 @@ struct AttestationTests {
     @Test("GET /v1/attestation: a fresh quote over the enclave's keys and the nonce, with the application's identity")
     func freshness() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let nonce = "00112233445566778899aabbccddeeff"
         let reply = try await daemon.raw("GET", "/v1/attestation?nonce=\(nonce)")
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(reply.body.utf8))
@@ -215,7 +209,6 @@ struct AttestationTests {
     @Test("An HPKE-sealed secret round-trips (after the attestation check); tampered, or sealed for another name, it is refused")
     func sealedSecrets() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         await #expect { try await agent.putSealedSecret("API_TOKEN", value: "x") } throws: { "\($0)".contains("--allow-dev-root") || "\($0)".contains("pck_chain") }
         try await agent.putSealedSecret("API_TOKEN", value: "sealed-end-to-end", allowDevelopmentRoot: true)

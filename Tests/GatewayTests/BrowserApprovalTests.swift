@@ -6,7 +6,7 @@ import Testing
 
 /// The approval page in a real browser: Debian's Chromium, headless, driven through chromedriver by
 /// Selenium (`Tests/browser/approve.py`; installed by `scripts/setup.sh`).
-@Suite("The approval page in headless Chromium", .serialized, .timeLimit(.minutes(3)))
+@Suite("The approval page in headless Chromium", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct BrowserApprovalTests {
     struct Report: Decodable {
         struct Before: Decodable { let title: String; let heading: String; let code: String?; let buttons: [String]; let secret_fields: [String]; let styled: String; let console: [String] }
@@ -27,7 +27,6 @@ struct BrowserApprovalTests {
     @Test("Rendered and submitted in a real browser: approve once with a secret, and the job completes")
     func approveInBrowser() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let job = try await agent.execute(.init(skillCode: withSecret))
         let report = try await browse(try #require(job.approvalUrl), "approve_once", secrets: ["API_TOKEN": "typed-in-browser"])
@@ -45,7 +44,6 @@ struct BrowserApprovalTests {
     @Test("Deny in a real browser")
     func denyInBrowser() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let job = try await agent.execute(.init(skillCode: hello))
         let report = try await browse(try #require(job.approvalUrl), "deny")

@@ -40,7 +40,7 @@ func approveLink(_ daemon: LiveDaemon, _ url: String) async throws {
     #expect(reply.status == 200, "\(reply.body)")
 }
 
-@Suite("The oauth3 CLI against a live daemon", .serialized, .timeLimit(.minutes(3)))
+@Suite("The oauth3 CLI against a live daemon", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct CLITests {
     func environment(_ daemon: LiveDaemon, home: String) -> [String: String] {
         ["HOME": home, "OAUTH3_URL": daemon.url.absoluteString, "PATH": "/usr/bin:/bin"]
@@ -49,7 +49,6 @@ struct CLITests {
     @Test("execute: signs up on first use (key saved 0600), shows the approval link on stderr, prints the final JSON, exits 0")
     func execute() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let home = Fixture.workRoot()
         let code = home + "/hello-skill.ts"
         try hello.write(toFile: code, atomically: true, encoding: .utf8)
@@ -69,7 +68,6 @@ struct CLITests {
     @Test("A denied execution exits 1 with the final JSON")
     func denied() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let home = Fixture.workRoot()
         let (agent, _) = try await daemon.tenant()
         try hello.write(toFile: home + "/s.ts", atomically: true, encoding: .utf8)
@@ -84,7 +82,6 @@ struct CLITests {
     @Test("secrets set (value from stdin, never the command line), list, delete; status and poll")
     func secretsAndStatus() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let home = Fixture.workRoot()
         let env = environment(daemon, home: home)
         #expect(try await oauth3(["signup"], environment: env).status == 0)

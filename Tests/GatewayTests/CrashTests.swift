@@ -7,7 +7,7 @@ import Testing
 
 /// The real daemon process killed with SIGKILL mid-job: nothing it accepted is lost, nothing runs twice,
 /// and nothing of the killed job keeps running.
-@Suite("kill -9 of the daemon mid-job", .serialized, .timeLimit(.minutes(3)))
+@Suite("kill -9 of the daemon mid-job", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct CrashTests {
     @Test("After kill -9 and a restart, the running job is failed/interrupted, queued jobs complete, each with exactly one final event, and no job process outlives the daemon")
     func killNine() async throws {
@@ -33,7 +33,6 @@ struct CrashTests {
         #expect(await Fixture.processesLeft(withEnvironmentContaining: marker, within: 5).isEmpty)
 
         let restarted = try await DaemonProcess.start(dataDirectory: root, arguments: ["--workers", "1"])
-        defer { Task { await restarted.stop() } }
         client = OAuth3Client(baseURL: restarted.url, apiKey: account.apiKey)
         let interrupted = try await client.status(running.requestId)
         #expect(interrupted.status == "failed" && interrupted.error?.hasPrefix("interrupted") == true, "\(interrupted)")

@@ -7,7 +7,7 @@ import Store
 import TestSupport
 import Testing
 
-@Suite("Every accepted job reaches a final state, across restarts", .serialized, .timeLimit(.minutes(3)))
+@Suite("Every accepted job reaches a final state, across restarts", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct DurabilityTests {
     @Test("A restart during a running job leaves it failed/interrupted; approved jobs that had not started run; secrets survive")
     func restart() async throws {
@@ -20,8 +20,7 @@ struct DurabilityTests {
         try await approve(daemon, running, level: "trust_code")
         let queued = try await agent.execute(.init(skillCode: withSecret))
         try await approve(daemon, queued)
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(try await agent.status(running.requestId).status == "executing")
+        try await waitUntil("the slow job runs") { try await agent.status(running.requestId).status == "executing" }
         #expect(try await agent.status(queued.requestId).status == "approved")
 
         // A crash: the state as a killed daemon leaves it (running job still `executing`).
@@ -31,7 +30,6 @@ struct DurabilityTests {
         _ = try await store.transition(queued.requestId, from: [.approved], at: 0, event: "test.crash") { $0.status = .approved }
 
         let restarted = try await LiveDaemon.start(dataDirectory: directory) { $0.workers = 1 }
-        defer { Task { await restarted.stop() } }
         let client = restarted.client(agent.apiKey)
         let interrupted = try await client.status(running.requestId)
         #expect(interrupted.status == "failed" && interrupted.error?.hasPrefix("interrupted") == true)
@@ -49,7 +47,8 @@ struct DurabilityTests {
         try await agent.putSecret("MARK", value: marker)
         let job = try await agent.execute(.init(skillCode: "// @skill forever\n// @secrets MARK\n// @timeout 120\nfor (;;) {}\n"))
         try await approve(daemon, job)
-        try await Task.sleep(for: .milliseconds(800))
+        // Deno holds the marker in its environment once the job runs.
+        try await waitUntil("the job's Deno runs") { !Fixture.processes(withEnvironmentContaining: marker).isEmpty }
         await daemon.stop()
         let store = try Store.open(path: daemon.dataDirectory + "/enclave.sqlite")
         let record = try #require(try await store.job(id: job.requestId))

@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import OAuth3Client
 import OAuth3Wire
 import TestSupport
@@ -17,12 +18,11 @@ let withSecret = """
     console.log("token", t, t.length)
     """
 
-@Suite("The compatible API, end to end over HTTP with real Deno", .serialized, .timeLimit(.minutes(5)))
+@Suite("The compatible API, end to end over HTTP with real Deno", .serialized, .timeLimit(.minutes(5)), .stopsDaemons)
 struct ExecutionFlowTests {
     @Test("signup → execute → approve → poll: completed with the skill's stdout")
     func approveOnce() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let submitted = try await agent.execute(.init(skillId: "hello", skillCode: hello))
         #expect(submitted.status == "pending")
@@ -49,12 +49,11 @@ struct ExecutionFlowTests {
     @Test("A long-poll returns promptly when the job completes, not at its limit")
     func longPollWakes() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
-        let (agent, _) = try await daemon.tenant()
+        let (agent, tenantId) = try await daemon.tenant()
         let submitted = try await agent.execute(.init(skillCode: hello))
         let clock = ContinuousClock()
         async let waited: ExecutionStatus = agent.status(submitted.requestId, wait: true)
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntil("the long-poll is held") { await daemon.service.events.heldCount(tenant: tenantId) == 1 }
         let start = clock.now
         try await approve(daemon, submitted)
         var reply = try await waited
@@ -68,7 +67,6 @@ struct ExecutionFlowTests {
     @Test("Deny ends the job; the token cannot then approve it")
     func deny() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let submitted = try await agent.execute(.init(skillCode: hello))
         let denied = try await daemon.raw("POST", "/approve/\(submitted.requestId)", body: decision(token(of: submitted.approvalUrl), "deny"), headers: ["Content-Type": "application/json"])
@@ -82,7 +80,6 @@ struct ExecutionFlowTests {
     @Test("Missing secrets: awaiting_secrets, then supplied by the approver, sealed, injected and redacted")
     func awaitingSecrets() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let submitted = try await agent.execute(.init(skillCode: withSecret))
         #expect(submitted.missingSecrets == ["API_TOKEN"])
@@ -105,7 +102,6 @@ struct ExecutionFlowTests {
     @Test("A job waiting only for secrets runs as soon as the tenant stores them with PUT /secrets")
     func secretsReleaseWaitingJob() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let submitted = try await agent.execute(.init(skillCode: withSecret))
         try await approve(daemon, submitted)
@@ -117,7 +113,6 @@ struct ExecutionFlowTests {
     @Test("trust_code: the same code from the same tenant then runs without asking; another tenant still asks")
     func trustCode() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let first = try await agent.execute(.init(skillCode: hello))
         try await approve(daemon, first, level: "trust_code")
@@ -134,7 +129,6 @@ struct ExecutionFlowTests {
     @Test("Tenants see only their own jobs, secrets and sessions: others' ids answer 404")
     func tenantIsolation() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (alice, _) = try await daemon.tenant("alice")
         let (mallory, _) = try await daemon.tenant("mallory")
         let job = try await alice.execute(.init(skillCode: hello))
@@ -149,7 +143,6 @@ struct ExecutionFlowTests {
     @Test("History lists executions newest first with status, skill, code hash and approval; /me describes the tenant")
     func historyAndMe() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, tenantId) = try await daemon.tenant("historian")
         let one = try await agent.execute(.init(skillId: "first", skillCode: hello))
         try await approve(daemon, one)

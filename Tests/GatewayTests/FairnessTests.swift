@@ -46,12 +46,11 @@ struct FairShareTests {
     }
 }
 
-@Suite("One tenant's long jobs cannot hold every worker", .serialized, .timeLimit(.minutes(3)))
+@Suite("One tenant's long jobs cannot hold every worker", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct FairSchedulingTests {
     @Test("With 2 workers and one tenant flooding long jobs, another tenant's job starts within one job slot and completes")
     func floodedByOne() async throws {
         let daemon = try await LiveDaemon.start { $0.workers = 2; $0.quotas.activeJobs = 64 }
-        defer { Task { await daemon.stop() } }
         let (flooder, _) = try await daemon.tenant("flooder")
         let (patient, _) = try await daemon.tenant("patient")
         let long = "// @skill long\n// @timeout 60\nawait new Promise((r) => setTimeout(r, 2500)); console.log('long')\n"

@@ -14,14 +14,16 @@ import Synchronization
 import TestSupport
 import Vault
 
-/// A real daemon on a free loopback port, with real Deno and the real jail, for one test.
-final class LiveDaemon: Sendable {
+/// A real daemon on a free loopback port, with real Deno and the real jail, for one test. Suites that
+/// start one carry `.stopsDaemons`, so it is stopped and awaited before the next test.
+final class LiveDaemon: StoppedAtTestEnd {
     let url: URL
     let service: JobService
     let dataDirectory: String
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
     private let agentGroup: ServiceGroup
+    private let agentTask: Task<Void, any Error>
     /// The development guest agent's socket this daemon uses.
     let agentSocket: String
 
@@ -45,7 +47,7 @@ final class LiveDaemon: Sendable {
         let (ready, signal) = AsyncStream.makeStream(of: Void.self)
         let agentServer = DevGuestAgentServer.application(authority: authority, socketPath: agentSocket, logger: logger) { signal.yield() }
         let agentGroup = ServiceGroup(configuration: .init(services: [agentServer], logger: logger))
-        Task { try await agentGroup.run() }
+        let agentTask = Task { try await agentGroup.run() }
         var readiness = ready.makeAsyncIterator()
         _ = await readiness.next()
         let agent = DstackGuestAgent(socketPath: agentSocket, kind: "development")
@@ -59,32 +61,41 @@ final class LiveDaemon: Sendable {
             ) { port in continuation.yield(port) }
         } catch {
             await agentGroup.triggerGracefulShutdown()
+            _ = try? await agentTask.value
             throw error
         }
         let group = ServiceGroup(configuration: .init(services: parts.services, logger: logger))
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw POSIXError(.EADDRNOTAVAIL) }
-        return LiveDaemon(
+        let daemon = LiveDaemon(
             url: URL(string: "http://127.0.0.1:\(port)")!, service: parts.service, dataDirectory: dataDirectory, group: group, task: task,
-            agentGroup: agentGroup, agentSocket: agentSocket)
+            agentGroup: agentGroup, agentTask: agentTask, agentSocket: agentSocket)
+        DaemonRegistry.register(daemon)
+        return daemon
     }
 
-    private init(url: URL, service: JobService, dataDirectory: String, group: ServiceGroup, task: Task<Void, any Error>, agentGroup: ServiceGroup, agentSocket: String) {
+    private init(
+        url: URL, service: JobService, dataDirectory: String, group: ServiceGroup, task: Task<Void, any Error>, agentGroup: ServiceGroup,
+        agentTask: Task<Void, any Error>, agentSocket: String
+    ) {
         self.url = url
         self.service = service
         self.dataDirectory = dataDirectory
         self.group = group
         self.task = task
         self.agentGroup = agentGroup
+        self.agentTask = agentTask
         self.agentSocket = agentSocket
     }
 
-    /// Graceful shutdown, as on SIGTERM; returns when the daemon has stopped.
+    /// Graceful shutdown, as on SIGTERM; returns when the daemon and its guest agent have stopped.
+    /// Stopping twice is harmless (a test that restarts stops the first daemon itself).
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
         await agentGroup.triggerGracefulShutdown()
+        _ = try? await agentTask.value
     }
 
     func client(_ key: String?) -> OAuth3Client { OAuth3Client(baseURL: url, apiKey: key) }

@@ -6,12 +6,11 @@ import TestSupport
 import Testing
 
 /// What a deployment probes: `/healthz` (alive), `/readyz` (can take and attest a job now), `/metrics`.
-@Suite("Health, readiness and metrics", .serialized, .timeLimit(.minutes(3)))
+@Suite("Health, readiness and metrics", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct ProbeEndpointTests {
     @Test("/readyz: 200 with every check passing on a started daemon; 503 naming the guest agent once its socket is gone")
     func readiness() async throws {
         let daemon = try await LiveDaemon.start { $0.guestAgentProbeSeconds = 0 }
-        defer { Task { await daemon.stop() } }
         let ready = try await daemon.raw("GET", "/readyz")
         #expect(ready.status == 200, "\(ready.body)")
         let report = try JSONDecoder().decode(JSONValue.self, from: Data(ready.body.utf8))
@@ -34,7 +33,6 @@ struct ProbeEndpointTests {
     @Test("/metrics: Prometheus text with queue depth, jobs by outcome, durations, sandbox and attestation series, and no tenant data")
     func metrics() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let before = try await daemon.raw("GET", "/metrics")
         #expect(before.status == 200 && before.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
         for line in [

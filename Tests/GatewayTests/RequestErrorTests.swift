@@ -5,12 +5,11 @@ import OAuth3Wire
 import TestSupport
 import Testing
 
-@Suite("Bad requests get a clear 4xx that names the problem", .serialized, .timeLimit(.minutes(3)))
+@Suite("Bad requests get a clear 4xx that names the problem", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct RequestErrorTests {
     @Test("Authentication: none, malformed, unknown key, all 401; nothing is open")
     func authentication() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let body = try JSONEncoder().encode(ExecuteRequest(skillCode: hello))
         let json = ["Content-Type": "application/json"]
         for (headers, fragment) in [
@@ -32,7 +31,6 @@ struct RequestErrorTests {
     @Test("Malformed JSON, missing fields, wrong types, bad headers, oversized bodies, unknown ids")
     func badBodies() async throws {
         let daemon = try await LiveDaemon.start { $0.maxBodyBytes = 64 * 1024 }
-        defer { Task { await daemon.stop() } }
         let account = try await daemon.client(nil).signup()
         let headers = ["Content-Type": "application/json", "Authorization": "Bearer \(account.apiKey)"]
         func post(_ text: String) async throws -> (status: Int, headers: [String: String], body: String) {
@@ -71,7 +69,6 @@ struct RequestErrorTests {
     @Test("Approval tokens: wrong, missing, or another job's are 403; a used one cannot decide again")
     func approvalTokens() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let one = try await agent.execute(.init(skillCode: hello))
         let two = try await agent.execute(.init(skillCode: hello))
@@ -93,7 +90,6 @@ struct RequestErrorTests {
     func expiredToken() async throws {
         let clock = ManualClock(start: 1_800_000_000_000)
         let daemon = try await LiveDaemon.start(clock: clock) { $0.approvalTokenLifetimeSeconds = 60 }
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let job = try await agent.execute(.init(skillCode: hello))
         clock.advance(seconds: 61)
@@ -104,12 +100,11 @@ struct RequestErrorTests {
     @Test("A full queue answers 429 with Retry-After")
     func queueFull() async throws {
         let daemon = try await LiveDaemon.start { $0.workers = 1; $0.queueLimit = 1 }
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let slow = "// @skill slow\n// @timeout 10\nawait new Promise((r) => setTimeout(r, 3000))\n"
         let first = try await agent.execute(.init(skillCode: slow))
         try await approve(daemon, first, level: "trust_code")
-        try await Task.sleep(for: .milliseconds(300))  // the only worker is now busy
+        try await waitUntil("the only worker is busy") { try await agent.status(first.requestId).status == "executing" }
         let second = try await agent.execute(.init(skillCode: slow))
         #expect(second.status == "approved")
         let body = try JSONEncoder().encode(ExecuteRequest(skillCode: slow))

@@ -9,13 +9,12 @@ import FoundationNetworking
 #endif
 
 /// The real daemon process: what slow clients, signals and its log show.
-@Suite("A server slow clients cannot starve, a shutdown held long-polls cannot stall, a log without credentials", .serialized, .timeLimit(.minutes(3)))
+@Suite("A server slow clients cannot starve, a shutdown held long-polls cannot stall, a log without credentials", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct ServerLimitTests {
     @Test("1,100 idle, half-sent requests on a daemon started with a soft descriptor limit of 1024: /healthz answers, and the idle ones are closed")
     func idleConnections() async throws {
         Self.raiseOwnDescriptorLimit(to: 4096)
         let daemon = try await DaemonProcess.start(softOpenFiles: 1024, environment: ["OAUTH3_IDLE_TIMEOUT": "3"])
-        defer { Task { await daemon.stop() } }
         // The daemon raised its own soft limit to hold its connections.
         #expect((daemon.softOpenFiles() ?? 0) > 4096, "soft limit \(String(describing: daemon.softOpenFiles()))")
 
@@ -47,7 +46,6 @@ struct ServerLimitTests {
     func idleConnectionsEvicted() async throws {
         Self.raiseOwnDescriptorLimit(to: 4096)
         let daemon = try await DaemonProcess.start(environment: ["OAUTH3_IDLE_TIMEOUT": "120", "OAUTH3_MAX_CONNECTIONS": "64"])
-        defer { Task { await daemon.stop() } }
         let port = UInt16(daemon.url.port!)
         var sockets: [Int32] = []
         defer { for socket in sockets { close(socket) } }
@@ -69,7 +67,6 @@ struct ServerLimitTests {
     @Test("SIGTERM with long-polls held open: each answers at once with the current status, and the daemon exits within its grace period")
     func sigtermAnswersLongPolls() async throws {
         let daemon = try await DaemonProcess.start()
-        defer { Task { await daemon.stop() } }
         let base = daemon.url
         let account = try await OAuth3Client(baseURL: base, apiKey: nil).signup(name: "poller")
         let client = OAuth3Client(baseURL: base, apiKey: account.apiKey)
@@ -91,7 +88,6 @@ struct ServerLimitTests {
     func noCredentialsInLog() async throws {
         let secret = String(repeating: "s", count: 40)
         let daemon = try await DaemonProcess.start(environment: ["OAUTH3_JWT_SECRET": secret], logLevel: "trace")
-        defer { Task { await daemon.stop() } }
         let base = daemon.url
         let account = try await OAuth3Client(baseURL: base, apiKey: nil).signup(name: "logged")
         let client = OAuth3Client(baseURL: base, apiKey: account.apiKey)

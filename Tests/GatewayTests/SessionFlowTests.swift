@@ -15,7 +15,7 @@ let github = """
 let scopeRequest = ScopeRequest(
     description: "GitHub read access for my-org", constraints: ["Only read", "my-org only"], secrets: ["GH_TOKEN"], networks: ["api.github.com"])
 
-@Suite("Sessions and scopes", .serialized, .timeLimit(.minutes(3)))
+@Suite("Sessions and scopes", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct SessionFlowTests {
     /// Asks for the scope and approves it (supplying the token), returning the session id.
     func approvedSession(_ daemon: LiveDaemon, _ agent: OAuth3Client) async throws -> String {
@@ -30,7 +30,6 @@ struct SessionFlowTests {
     @Test("A scope's approval page shows its description, constraints verbatim, hosts and missing secrets")
     func scopePage() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let scope = try await agent.scope(scopeRequest)
         let page = try await daemon.raw("GET", "/approve/\(scope.requestId)?token=\(token(of: scope.approvalUrl))", headers: ["Accept": "text/html"])
@@ -44,7 +43,6 @@ struct SessionFlowTests {
     @Test("Skills that fit the session run without a human; one secret more, or another host, needs one and says why")
     func autoApproval() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let session = try await approvedSession(daemon, agent)
         let fits = try await agent.execute(.init(skillCode: github, sessionId: session))
@@ -65,7 +63,6 @@ struct SessionFlowTests {
     @Test("Dry runs answer without running: session_policy, policy_violation, needs_approval, trusted_code")
     func dryRuns() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let session = try await approvedSession(daemon, agent)
         var verdict = try await agent.dryRun(.init(skillCode: github, sessionId: session))
@@ -85,7 +82,6 @@ struct SessionFlowTests {
     func lifecycle() async throws {
         let clock = ManualClock(start: 1_800_000_000_000)
         let daemon = try await LiveDaemon.start(clock: clock)
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let session = try await approvedSession(daemon, agent)
         let listed = try await agent.sessions().sessions
@@ -111,7 +107,6 @@ struct SessionFlowTests {
     @Test("Asking again for a session only adds, and the additions need approval; nothing new completes at once")
     func additions() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         let session = try await approvedSession(daemon, agent)
         var again = scopeRequest
@@ -131,7 +126,6 @@ struct SessionFlowTests {
     @Test("Sessions belong to their tenant: another tenant can neither use, see, extend nor revoke them")
     func isolation() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (alice, _) = try await daemon.tenant("alice")
         let (mallory, _) = try await daemon.tenant("mallory")
         let session = try await approvedSession(daemon, alice)
@@ -150,7 +144,6 @@ struct SessionFlowTests {
     @Test("Scope hosts and secret names are validated exactly like skill headers")
     func scopeValidation() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let (agent, _) = try await daemon.tenant()
         for (request, fragment) in [
             (ScopeRequest(description: "x", networks: ["a.com,0.0.0.0/0"]), "networks[0]"),
@@ -168,7 +161,6 @@ struct SessionFlowTests {
     @Test("oauth3 scope-and-execute runs the whole flow end to end")
     func scopeAndExecute() async throws {
         let daemon = try await LiveDaemon.start()
-        defer { Task { await daemon.stop() } }
         let home = Fixture.workRoot()
         let (agent, _) = try await daemon.tenant()
         try await agent.putSecret("GH_TOKEN", value: "ghp_cli")

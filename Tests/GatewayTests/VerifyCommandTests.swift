@@ -1,3 +1,4 @@
+import DCAPVerifier
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -52,34 +53,73 @@ struct VerifyCommandTests {
         #expect(run.status == 1 && run.out.contains("✘ event_log_replay") && run.out.contains("✘ app_id") && run.out.contains("proves nothing"), "\(run.out)")
     }
 
-    @Test("Collateral fetched from a PCCS gives the same verdict as the file")
-    func pccs() async throws {
-        let collateral = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.vectors + "/dcap/tdx_quote_collateral.json"))) as! [String: String]
-        @Sendable func chainHeader(_ key: String) -> String { collateral[key]!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
+    /// The vectors' collateral, served the way Intel's PCS serves it: the PCK CRL of the CA the request
+    /// names (`ca=platform` for the TDX vector, `ca=processor` for the SGX one) as DER when asked with
+    /// `encoding=der` and as PEM otherwise, the root CA CRL as DER (or as hex, as Intel's PCCS does), the
+    /// TCB info per TEE kind and FMSPC, the QE identity per kind, each with its issuer chain header.
+    static func pccs(rootCRLAsHex: Bool) -> Router<BasicRequestContext> {
+        func collateral(_ name: String) -> [String: String] {
+            try! JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: vectors + "/dcap/\(name)_collateral.json"))) as! [String: String]
+        }
+        let documents = ["tdx": collateral("tdx_quote"), "sgx": collateral("sgx_quote")]
+        let pckCRLs = ["platform": documents["tdx"]!, "processor": documents["sgx"]!]
+        @Sendable func header(_ name: String, _ value: String) -> HTTPFields {
+            [HTTPField.Name(name)!: value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!]
+        }
+        @Sendable func fmspc(_ document: [String: String]) -> String? {
+            (try? JSONSerialization.jsonObject(with: Data(document["tcb_info"]!.utf8)) as? [String: Any])?["fmspc"] as? String
+        }
         let router = Router()
         router.get("/sgx/certification/v4/pckcrl") { request, _ in
-            // The vector's PCK certificate comes from Intel's Platform CA: only that CRL is the right one.
-            guard request.uri.queryParameters.get("ca") == "platform" else { return Response(status: .notFound) }
-            return Response(status: .ok, headers: [HTTPField.Name("SGX-PCK-CRL-Issuer-Chain")!: chainHeader("pck_crl_issuer_chain")], body: .init(byteBuffer: ByteBuffer(string: collateral["pck_crl"]!)))
+            guard let ca = request.uri.queryParameters.get("ca"), let document = pckCRLs[ca] else { return Response(status: .notFound) }
+            let der = bytes(fromHex: document["pck_crl"]!)!
+            let body = request.uri.queryParameters.get("encoding") == "der"
+                ? ByteBuffer(bytes: der)
+                : ByteBuffer(string: "-----BEGIN X509 CRL-----\n" + Data(der).base64EncodedString(options: .lineLength64Characters) + "\n-----END X509 CRL-----\n")
+            var headers = header("SGX-PCK-CRL-Issuer-Chain", document["pck_crl_issuer_chain"]!)
+            headers[.contentType] = request.uri.queryParameters.get("encoding") == "der" ? "application/pkix-crl" : "application/x-pem-file"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
         }
-        router.get("/sgx/certification/v4/rootcacrl") { _, _ in collateral["root_ca_crl"]! }
-        router.get("/tdx/certification/v4/tcb") { request, _ in
-            guard request.uri.queryParameters.get("fmspc") == "B0C06F000000" else { return Response(status: .notFound) }
-            return Response(status: .ok, headers: [HTTPField.Name("TCB-Info-Issuer-Chain")!: chainHeader("tcb_info_issuer_chain")],
-                            body: .init(byteBuffer: ByteBuffer(string: "{\"tcbInfo\":\(collateral["tcb_info"]!),\"signature\":\"\(collateral["tcb_info_signature"]!)\"}")))
+        router.get("/sgx/certification/v4/rootcacrl") { _, _ in
+            let hex = documents["tdx"]!["root_ca_crl"]!
+            return Response(status: .ok, body: .init(byteBuffer: rootCRLAsHex ? ByteBuffer(string: hex) : ByteBuffer(bytes: bytes(fromHex: hex)!)))
         }
-        router.get("/tdx/certification/v4/qe/identity") { _, _ in
-            Response(status: .ok, headers: [HTTPField.Name("SGX-Enclave-Identity-Issuer-Chain")!: chainHeader("qe_identity_issuer_chain")],
-                     body: .init(byteBuffer: ByteBuffer(string: "{\"enclaveIdentity\":\(collateral["qe_identity"]!),\"signature\":\"\(collateral["qe_identity_signature"]!)\"}")))
+        for kind in ["tdx", "sgx"] {
+            let document = documents[kind]!
+            router.get("/\(kind)/certification/v4/tcb") { request, _ in
+                guard request.uri.queryParameters.get("fmspc").map { String($0).uppercased() } == fmspc(document)?.uppercased() else { return Response(status: .notFound) }
+                return Response(status: .ok, headers: header("TCB-Info-Issuer-Chain", document["tcb_info_issuer_chain"]!),
+                                body: .init(byteBuffer: ByteBuffer(string: "{\"tcbInfo\":\(document["tcb_info"]!),\"signature\":\"\(document["tcb_info_signature"]!)\"}")))
+            }
+            router.get("/\(kind)/certification/v4/qe/identity") { _, _ in
+                Response(status: .ok, headers: header("SGX-Enclave-Identity-Issuer-Chain", document["qe_identity_issuer_chain"]!),
+                         body: .init(byteBuffer: ByteBuffer(string: "{\"enclaveIdentity\":\(document["qe_identity"]!),\"signature\":\"\(document["qe_identity_signature"]!)\"}")))
+            }
         }
+        return router
+    }
+
+    @Test(
+        "Collateral fetched from a PCS-like server gives the file's verdict, on the platform CA's path (TDX) and the processor CA's (SGX)",
+        arguments: [false, true])
+    func pccs(rootCRLAsHex: Bool) async throws {
         let (ports, signal) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { signal.yield($0.localAddress?.port ?? 0) }, logger: Logger(label: "pccs"))
+        let app = Application(router: Self.pccs(rootCRLAsHex: rootCRLAsHex), configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { signal.yield($0.localAddress?.port ?? 0) }, logger: Logger(label: "pccs"))
         let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "pccs")))
         let task = Task { try await group.run() }
-        defer { Task { await group.triggerGracefulShutdown(); _ = try? await task.value } }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
-        let run = try await verify(["--quote", Self.vectors + "/dcap/tdx_quote.bin", "--pccs", "http://127.0.0.1:\(port)", "--now", "1750330147"])
-        #expect(run.status == 0 && run.out.contains("TCB status UpToDate"), "\(run.out)")
+        let v = Self.vectors
+        for (quote, now, accept) in [("tdx_quote", "1750330147", [String]()), ("sgx_quote", "1750331571", ["--accept", "ConfigurationAndSWHardeningNeeded"])] {
+            let fetched = try await verify(["--quote", "\(v)/dcap/\(quote).bin", "--pccs", "http://127.0.0.1:\(port)", "--now", now, "--json"] + accept)
+            let file = try await verify(["--quote", "\(v)/dcap/\(quote).bin", "--collateral", "\(v)/dcap/\(quote)_collateral.json", "--now", now, "--json"] + accept)
+            #expect(fetched.status == 0 && file.status == 0, "\(quote): \(fetched.out)")
+            for field in ["\"tcb_status\" : ", "\"advisory_ids\" : "] {
+                let line = { (text: String) in text.split(separator: "\n").first { $0.contains(field) }.map(String.init) }
+                #expect(line(fetched.out) != nil && line(fetched.out) == line(file.out), "\(quote) \(field): \(fetched.out)")
+            }
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// It runs with its own development guest agent (no dstack socket here) and the repository's policies,
 /// and is ready once it logs the address it listens on.
-public final class DaemonProcess: Sendable {
+public final class DaemonProcess: StoppedAtTestEnd {
     public let url: URL
     public let pid: Int32
     public let dataDirectory: String
@@ -63,7 +63,9 @@ public final class DaemonProcess: Sendable {
             let log = lines.all.joined(separator: "\n")
             throw DaemonProcessError(message: "the daemon exited before it listened:\n\(log)")
         }
-        return DaemonProcess(url: URL(string: "http://127.0.0.1:\(port)")!, process: process, dataDirectory: dataDirectory, output: lines)
+        let daemon = DaemonProcess(url: URL(string: "http://127.0.0.1:\(port)")!, process: process, dataDirectory: dataDirectory, output: lines)
+        DaemonRegistry.register(daemon)
+        return daemon
     }
 
     private init(url: URL, process: Process, dataDirectory: String, output: LogLines) {

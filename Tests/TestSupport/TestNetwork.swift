@@ -8,7 +8,7 @@ import Sandbox
 /// at that stub and widens the test subnet for the test's own names only.
 ///
 /// One per test process, made on first use and torn down at exit; namespaces left by a test process that
-/// died are removed on the next start.
+/// died are removed on the next start. Its /24 is one no address or route of the machine uses yet.
 public struct TestNetwork: Sendable {
     /// The subnet's addresses: the host side, `api.test`, `other.test`.
     public let hostSide: String
@@ -40,15 +40,27 @@ public struct TestNetwork: Sendable {
             "mixed.test": ["\(subnet).2", "127.0.0.1"],
             // Its own name for the resolver's test: rebind.test's answers are consumed by the escape test.
             "changing.test": [["\(subnet).2"], ["127.0.0.1"]],
+            // AAAA answers, alone or beside a good A answer: each must be vetted like an IPv4 one.
+            "v6loopback.test": ["::1"], "v6mapped.test": ["::ffff:127.0.0.1"], "v6metadata.test": ["fd00:ec2::254"],
+            "v6mixed.test": ["\(subnet).2", "fe80::1"],
         ]
     }
-    static let widened = ["api.test", "*.api.test", "other.test", "rebind.test", "mixed.test"]
+    static let widened = ["api.test", "*.api.test", "other.test", "rebind.test", "mixed.test", "v6mixed.test"]
 
     private static func start() async throws -> TestNetwork {
         removeStale()
-        let subnet = "10.231.\(20 + getpid() % 200)"
         let (hostLink, jobLink) = ("o3h\(getpid())", "o3n\(getpid())")
         let ip = try tool("ip")
+        // Test processes of other checkouts may be choosing at the same time: choose under a lock, a /24
+        // that no address or route of this machine is in yet, and hold the lock until ours is configured.
+        let lock = open("/run/oauth3-test-network.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard lock >= 0, flock(lock, LOCK_EX) == 0 else { throw TestNetworkError("cannot lock /run/oauth3-test-network.lock") }
+        defer { close(lock) }
+        let used = try await Fixture.execute(ip, ["-o", "-4", "addr", "show"]).out + (try await Fixture.execute(ip, ["-4", "route", "show"]).out)
+        guard let third = (20..<250).first(where: { !used.contains("10.231.\($0).") && !used.contains("10.231.\($0)/") }) else {
+            throw TestNetworkError("no free /24 in 10.231.0.0/16 for the test network")
+        }
+        let subnet = "10.231.\(third)"
         for command in [
             ["netns", "add", name],
             ["link", "add", hostLink, "type", "veth", "peer", "name", jobLink],

@@ -1,9 +1,11 @@
-"""A tiny authoritative DNS server for the egress tests: answers A queries from a JSON zone, on loopback.
+"""A tiny authoritative DNS server for the egress tests: answers A and AAAA queries from a JSON zone, on loopback.
 
 Usage: dns_stub.py ZONE.json  (prints the UDP port it listens on, then serves until killed)
-The zone maps a name to a list of IPv4 addresses, or to a list of such lists: then each query gets the
-next list in turn (the last one repeats), which is how a test makes an answer change between requests.
-AAAA and other queries get an empty answer; unknown names get NXDOMAIN.
+The zone maps a name to a list of addresses (IPv4 and IPv6 mixed), or to a list of such lists: then each
+A query gets the next list in turn (the last one repeats), which is how a test makes an answer change
+between requests. An A query is answered with the IPv4 addresses of the list, an AAAA query with the IPv6
+ones, as a real server answers the two questions a resolver asks; other types get an empty answer and
+unknown names NXDOMAIN.
 """
 import json
 import socket
@@ -38,17 +40,18 @@ def main():
         rcode = 0
         if name not in zone:
             rcode = 3
-        elif qtype == 1:
+        elif qtype in (1, 28):
             entry = zone[name]
             if entry and isinstance(entry[0], list):
+                # The turn advances on A queries only (a lookup asks both); lists that change hold IPv4 only.
                 index = served.get(name, 0)
-                served[name] = index + 1
+                if qtype == 1:
+                    served[name] = index + 1
                 entry = entry[min(index, len(entry) - 1)]
-            answers = entry
+            family = socket.AF_INET if qtype == 1 else socket.AF_INET6
+            answers = [socket.inet_pton(family, address) for address in entry if (":" in address) == (qtype == 28)]
         header = struct.pack("!HHHHHH", ident, 0x8180 | rcode, 1, len(answers), 0, 0)
-        body = b"".join(
-            struct.pack("!HHHIH", 0xC00C, 1, 1, 0, 4) + socket.inet_aton(address) for address in answers
-        )
+        body = b"".join(struct.pack("!HHHIH", 0xC00C, qtype, 1, 0, len(data)) + data for data in answers)
         sock.sendto(header + question + body, peer)
 
 
