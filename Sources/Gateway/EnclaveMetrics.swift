@@ -19,6 +19,7 @@ public struct EnclaveMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let queueDepth: Gauge
     private let running: Gauge
+    private let longPolls: Gauge
     private let jobs: [String: Counter]
     private let jobDuration: DurationHistogram
     private let sandboxFailures: [String: Counter]
@@ -36,6 +37,7 @@ public struct EnclaveMetrics: Sendable {
         self.registry = registry
         queueDepth = registry.makeGauge(name: "oauth3_queue_depth", help: "Approved jobs waiting for a worker")
         running = registry.makeGauge(name: "oauth3_jobs_running", help: "Jobs running now")
+        longPolls = registry.makeGauge(name: "oauth3_long_polls_held", help: "Status requests held open with wait=true, all tenants")
         var jobs: [String: Counter] = [:]
         for outcome in Self.outcomes {
             jobs[outcome] = registry.makeCounter(
@@ -116,10 +118,11 @@ public struct EnclaveMetrics: Sendable {
         if failed { attestationFailures.increment() } else { attestationLatency.record(duration) }
     }
 
-    /// The exposition, with the queue gauges set to `queued` and `runningNow` at the moment of the scrape.
-    func exposition(queued: Int, runningNow: Int) -> [UInt8] {
+    /// The exposition, with the gauges set to `queued`, `runningNow` and `heldLongPolls` at the moment of the scrape.
+    func exposition(queued: Int, runningNow: Int, heldLongPolls: Int) -> [UInt8] {
         queueDepth.set(Int64(queued))
         running.set(Int64(runningNow))
+        longPolls.set(Int64(heldLongPolls))
         return registry.emitToBuffer()
     }
 }

@@ -24,6 +24,8 @@ public actor JobEvents {
 
     /// Long-polls `tenant` holds open now.
     public func heldCount(tenant: String) -> Int { held[tenant] ?? 0 }
+    /// Long-polls held open now, all tenants together.
+    public var heldTotal: Int { held.values.reduce(0, +) }
 
     /// Returns when the job's counter passes `version`, after `timeout`, or at shutdown.
     /// - Returns: `false` without waiting when `tenant` already holds `limit` long-polls.

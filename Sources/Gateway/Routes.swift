@@ -24,7 +24,9 @@ struct Routes {
             return try JSONBody.response(report, status: report.isReady ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
-            let text = service.metrics.exposition(queued: (try? await service.store.queuedJobCount()) ?? 0, runningNow: await service.scheduler.runningCount)
+            let text = service.metrics.exposition(
+                queued: (try? await service.store.queuedJobCount()) ?? 0, runningNow: await service.scheduler.runningCount,
+                heldLongPolls: await service.events.heldTotal)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: text)))

@@ -72,7 +72,10 @@ struct ServerLimitTests {
         let client = OAuth3Client(baseURL: base, apiKey: account.apiKey)
         let job = try await client.execute(.init(skillCode: hello))
         let polls = (0..<3).map { _ in Task { try await client.status(job.requestId, wait: true) } }
-        try await Task.sleep(for: .milliseconds(500))  // the polls are held (they would wait 120 s)
+        // Wait until the daemon holds all three (they would wait 120 s), as its metrics say.
+        try await waitUntil("the daemon holds the three long-polls", within: .seconds(10)) {
+            (try? await Self.get(base.appendingPathComponent("metrics")).body.contains("oauth3_long_polls_held 3")) ?? false
+        }
         let signalled = ContinuousClock.now
         daemon.signal(SIGTERM)
         for poll in polls {

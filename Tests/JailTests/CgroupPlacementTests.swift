@@ -17,8 +17,13 @@ struct CgroupPlacementTests {
         try process.run()
         try stdin.fileHandleForWriting.write(contentsOf: EnvironmentBlock.encode([]))
         try stdin.fileHandleForWriting.close()
-        try await Task.sleep(for: .milliseconds(500))
-        let members = ((try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+        func members() -> [Int32] {
+            ((try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+        }
+        // Readiness, not a sleep: init and the program (a `sleep 1`) both in the cgroup, or the test's
+        // own expectations below say what was there instead.
+        try? await waitUntil("init and the program in \(directory)", within: .seconds(5)) { members().count >= 2 }
+        let members = members()
         await Fixture.waitForExit(process)
         return (process.processIdentifier, members, process.terminationStatus)
     }
