@@ -18,15 +18,8 @@ struct ServerLimitTests {
         // The daemon raised its own soft limit to hold its connections.
         #expect((daemon.softOpenFiles() ?? 0) > 4096, "soft limit \(String(describing: daemon.softOpenFiles()))")
 
-        let port = UInt16(daemon.url.port!)
-        var sockets: [Int32] = []
+        let sockets = try Self.halfSentRequests(1100, port: UInt16(daemon.url.port!))
         defer { for socket in sockets { close(socket) } }
-        for _ in 0..<1100 {
-            let socket = try #require(Self.connect(port: port))
-            // A request head that never ends.
-            _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n".withCString { send(socket, $0, strlen($0), 0) }
-            sockets.append(socket)
-        }
         let health = try await Self.get(daemon.url.appendingPathComponent("healthz"))
         #expect(health.status == 200, "\(health.body)")
         let ready = try await Self.get(daemon.url.appendingPathComponent("readyz"))
@@ -46,14 +39,8 @@ struct ServerLimitTests {
     func idleConnectionsEvicted() async throws {
         Self.raiseOwnDescriptorLimit(to: 4096)
         let daemon = try await DaemonProcess.start(environment: ["OAUTH3_IDLE_TIMEOUT": "120", "OAUTH3_MAX_CONNECTIONS": "64"])
-        let port = UInt16(daemon.url.port!)
-        var sockets: [Int32] = []
+        let sockets = try Self.halfSentRequests(200, port: UInt16(daemon.url.port!))
         defer { for socket in sockets { close(socket) } }
-        for _ in 0..<200 {
-            let socket = try #require(Self.connect(port: port))
-            _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n".withCString { send(socket, $0, strlen($0), 0) }
-            sockets.append(socket)
-        }
         // Far past the limit, with a 120 s idle timeout: only eviction can let a new client in now.
         let health = try await Self.get(daemon.url.appendingPathComponent("healthz"))
         #expect(health.status == 200, "\(health.body)")
@@ -129,6 +116,20 @@ struct ServerLimitTests {
             limit.rlim_cur = min(count, limit.rlim_max)
             setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         }
+    }
+
+    /// `count` connections, each with a request head that never ends.
+    static func halfSentRequests(_ count: Int, port: UInt16) throws -> [Int32] {
+        var sockets: [Int32] = []
+        for _ in 0..<count {
+            guard let socket = connect(port: port) else {
+                for socket in sockets { close(socket) }
+                throw POSIXError(.ECONNREFUSED)
+            }
+            _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n".withCString { send(socket, $0, strlen($0), 0) }
+            sockets.append(socket)
+        }
+        return sockets
     }
 
     static func connect(port: UInt16) -> Int32? {
