@@ -41,6 +41,8 @@ public final class ConnectionRegistry: Sendable {
 
     func opened(_ channel: any Channel) {
         let victim: (any Channel)? = entries.withLock { entries in
+            // handlerAdded and channelActive may both report one connection: it makes room once.
+            guard entries[ObjectIdentifier(channel)] == nil else { return nil }
             entries[ObjectIdentifier(channel)] = Entry(channel: channel, busy: false, since: .now())
             guard entries.count >= limit else { return nil }
             let oldest = entries.filter { !$0.value.busy && $0.key != ObjectIdentifier(channel) }.min { $0.value.since < $1.value.since }

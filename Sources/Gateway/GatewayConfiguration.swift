@@ -41,8 +41,9 @@ public struct GatewayConfiguration: Sendable {
     /// A connection closes when no request head (or body part) arrives for this long, and when an idle
     /// keep-alive connection has no new request for this long. Held long-polls are not idle.
     public var idleTimeoutSeconds: Int
-    /// Open HTTP connections at most; past it new ones wait in the listen backlog. The soft descriptor
-    /// limit is raised at start to hold these plus the jobs' descriptors.
+    /// Open HTTP connections at most. A little below it, each new connection closes the one idle the
+    /// longest (``ConnectionRegistry``); only when every connection is in a request do new ones wait in the
+    /// listen backlog. The soft descriptor limit is raised at start to hold these plus the jobs' descriptors.
     public var maxConnections: Int
 
     public init(

@@ -10,7 +10,8 @@ import CJailShims
 /// Why not the parent-death signal: it fires when the *thread* that forked the jail exits, and the
 /// daemon forks from pooled threads that come and go. A pidfd names the process.
 struct DaemonWatch {
-    /// Readable once the daemon has exited; `-1` where pidfds are missing (then `getppid` is checked).
+    /// Readable once the daemon has exited; `-1` where pidfds are missing (then the pid is probed with
+    /// signal 0, which also holds after the session's extra fork, where the jail's parent is not the daemon).
     let descriptor: Int32
     private let daemon: pid_t
 
@@ -28,6 +29,6 @@ struct DaemonWatch {
             var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             return poll(&entry, 1, 0) == 0
         }
-        return getppid() == daemon
+        return kill(daemon, 0) == 0 || errno == EPERM
     }
 }
