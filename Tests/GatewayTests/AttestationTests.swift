@@ -261,6 +261,47 @@ struct GuestAgentClientTests {
             server.stop()
         }
     }
+
+    /// dstack's guest agent answers `GetQuote` with `{quote: hex, event_log: "<JSON array as a string>", report_data:
+    /// hex, vm_config: "<JSON as a string>"}` and `Info` with identity fields beside `tcb_info` and others as strings.
+    /// The reply here is that shape filled with the quote and event log recorded from dstack's own agent
+    /// (simulator v0.5.5, `Tests/Vectors/dstack`), so decoding is checked on what the agent really sends, not on our
+    /// own encoder's output.
+    @Test("A reply in dstack's GetQuote and Info shape, with a recorded quote and event log, decodes and replays")
+    func recordedReply() async throws {
+        let vectors = Fixture.repository.appendingPathComponent("Tests/Vectors/dstack")
+        let quoteHex = try String(contentsOf: vectors.appendingPathComponent("simulator_v055_quote.hex"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let eventLog = try String(contentsOf: vectors.appendingPathComponent("simulator_v055_eventlog.json"), encoding: .utf8)
+        let quoteBody = try JSONSerialization.data(withJSONObject: [
+            "quote": quoteHex, "event_log": eventLog, "report_data": String(repeating: "00", count: 64),
+            "vm_config": #"{"spec_version":1,"os_image_hash":"","cpu_count":2,"memory_size":2147483648}"#,
+        ])
+        let directory = Fixture.workRoot()
+        let quoteServer = try FakeAgent(path: directory + "/quote.sock", reply: Self.httpReply(quoteBody))
+        defer { quoteServer.stop() }
+        let reply = try await DstackGuestAgent(socketPath: directory + "/quote.sock").quote(reportData: [1, 2, 3])
+        #expect(reply.eventLogJSON == eventLog)
+        let quote = try Quote.parse(reply.quote)
+        guard case .td(let report) = quote.body else { Issue.record("not a TD body"); return }
+        #expect(try EventLog.replay(EventLog.decode(Array(reply.eventLogJSON.utf8))) == report.rtmrs)
+
+        let infoBody = try JSONSerialization.data(withJSONObject: [
+            "app_id": "ea549f02e1a25fabd1cb788380e033ec5461b2ff", "instance_id": "59df8036b824b0aac54f8998b9e1fb2a0cfc5d3a",
+            "app_cert": "-----BEGIN CERTIFICATE-----\n…", "tcb_info": #"{"mrtd":"00","rtmr0":"00","event_log":[]}"#,
+            "app_name": "oauth3-enclave", "device_id": "", "key_provider_info": #"{"name":"kms","id":"00"}"#,
+            "compose_hash": String(repeating: "ab", count: 32), "os_image_hash": "", "vm_config": "{}",
+        ])
+        let infoServer = try FakeAgent(path: directory + "/info.sock", reply: Self.httpReply(infoBody))
+        defer { infoServer.stop() }
+        let info = try await DstackGuestAgent(socketPath: directory + "/info.sock").info()
+        #expect(info == GuestInfo(appID: "ea549f02e1a25fabd1cb788380e033ec5461b2ff", instanceID: "59df8036b824b0aac54f8998b9e1fb2a0cfc5d3a",
+                                  composeHash: String(repeating: "ab", count: 32), appName: "oauth3-enclave"))
+    }
+
+    private static func httpReply(_ body: Data) -> String {
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n" + String(decoding: body, as: UTF8.self)
+    }
 }
 
 /// A unix-socket server that answers every connection with `reply` (or never, when `nil`).
