@@ -17,7 +17,7 @@ public enum Contain {
     public static func enter(_ configuration: JailConfiguration) -> Never {
         let report = FailureReport(path: configuration.reportPath)
         do throws(JailFailure) {
-            let daemon = try DaemonWatch()
+            let daemon = try DaemonWatch(supervisor: configuration.supervisor)
             let environment = try Environment.read(from: 0)
             try Session.enter()
             let placement = try Cgroup.place(configuration.cgroups)

@@ -16,11 +16,17 @@ struct DaemonWatch {
     private let daemon: pid_t
 
     /// Watches the jail's parent, which must be alive now (the jail was just started by it).
-    init() throws(JailFailure) {
+    /// - Parameter supervisor: the daemon's pid as it named itself. Its being our parent after the pidfd is
+    ///   open proves the pidfd names the live daemon. Without it, a parent of pid 1 is taken as a sign the
+    ///   daemon died and the jail was reparented; with it, a daemon that is pid 1 (a container's entrypoint
+    ///   exec'd it) is accepted, since a pid namespace's init cannot die without taking the jail along.
+    init(supervisor: Int32?) throws(JailFailure) {
         daemon = getppid()
         descriptor = cjail_pidfd_open(daemon)
-        // The daemon died before we watched it: the pidfd (or ppid 1) would hide that.
-        guard getppid() == daemon, daemon != 1 else { throw failure(.session, "the daemon that started the jail is gone") }
+        let expected = supervisor ?? daemon
+        guard getppid() == daemon, daemon == expected, supervisor != nil || daemon != 1 else {
+            throw failure(.session, "the daemon that started the jail is gone")
+        }
     }
 
     /// Whether the daemon is still alive.

@@ -4,7 +4,7 @@
 /// ```
 /// oauth3-jail --root DIR [--bind-ro SRC DST]... [--tmpfs DST BYTES]... [--uid N] [--gid N]
 ///             [--cgroup DIR]... [--rlimit NAME SOFT HARD]... [--seccomp-default ACTION] [--seccomp RULE]...
-///             [--hostname NAME] [--chdir DIR] [--report FILE] [--egress-bridge PORT SOCKET]
+///             [--hostname NAME] [--supervisor PID] [--chdir DIR] [--report FILE] [--egress-bridge PORT SOCKET]
 ///             [--unsafe-share-host-network] [--unsafe-no-user-namespace] [--unsafe-no-seccomp]
 ///             -- PROGRAM [ARG]...    < ENVIRONMENT-BLOCK PROGRAM-STDIN
 /// ```
@@ -23,6 +23,7 @@ extension JailConfiguration {
         out += ["--seccomp-default", seccomp.defaultAction.encoded]
         for rule in seccomp.rules { out += ["--seccomp", rule.encoded] }
         out += ["--hostname", hostname]
+        if let supervisor { out += ["--supervisor", String(supervisor)] }
         if let workingDirectory { out += ["--chdir", workingDirectory] }
         if let reportPath { out += ["--report", reportPath] }
         if let egressBridge { out += ["--egress-bridge", String(egressBridge.port), egressBridge.socketPath] }
@@ -89,6 +90,7 @@ extension JailConfiguration {
                 }
                 seccompRules.append(rule)
             case "--hostname": configuration.hostname = try value(for: flag)
+            case "--supervisor": configuration.supervisor = try number(for: flag)
             case "--chdir": configuration.workingDirectory = try absolute(for: flag)
             case "--report": configuration.reportPath = try absolute(for: flag)
             case "--egress-bridge":

@@ -29,6 +29,10 @@ public struct JailConfiguration: Sendable, Hashable {
     public var resourceLimits: [ResourceLimit] = []
     /// The seccomp filter, installed last.
     public var seccomp = SeccompPolicy()
+    /// The pid of the process that supervises the job (the daemon), which must be the jail's parent when
+    /// it starts. `nil`: whatever parent the jail has, unless that is pid 1, which is taken to mean the
+    /// parent already died. The daemon always names itself, because in a container it may be pid 1.
+    public var supervisor: Int32?
     /// Host name inside the UTS namespace.
     public var hostname = "oauth3-job"
 

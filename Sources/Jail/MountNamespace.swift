@@ -30,7 +30,7 @@ enum MountNamespace {
             close(fd)
         case .bindReadOnly(let source, let target):
             try mount(source, target, nil, UInt(MS_BIND), nil)
-            try mount(nil, target, nil, UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | noSuidNoDev, nil)
+            try mount(nil, target, nil, UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | noSuidNoDev | lockedFlags(of: target), nil)
         case .bindDevice(let source, let target):
             try mount(source, target, nil, UInt(MS_BIND), nil)
         case .tmpfs(let target, let size):
@@ -38,6 +38,18 @@ enum MountNamespace {
         case .proc(let target):
             try mount("proc", target, "proc", noSuidNoDev | UInt(MS_NOEXEC), nil)
         }
+    }
+
+    /// The flags of the mount `path` is on that a remount in a user namespace must keep: the kernel locks
+    /// noexec and the atime flags (as it does nosuid and nodev, which every remount here sets) of a mount
+    /// that came from the parent namespace, and refuses with EPERM a remount that would clear them. A
+    /// container's /dev/shm, where the job's directory and its egress socket live, is noexec.
+    private static func lockedFlags(of path: String) -> UInt {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return 0 }
+        // glibc's ST_NOEXEC, ST_NOATIME, ST_NODIRATIME, ST_RELATIME (bits/statvfs.h; Swift does not import them).
+        let pairs: [(UInt, UInt)] = [(8, UInt(MS_NOEXEC)), (1024, UInt(MS_NOATIME)), (2048, UInt(MS_NODIRATIME)), (4096, UInt(MS_RELATIME))]
+        return pairs.reduce(0) { flags, pair in info.f_flag & pair.0 != 0 ? flags | pair.1 : flags }
     }
 
     private static func mount(_ source: String?, _ target: String, _ type: String?, _ flags: UInt, _ data: String?) throws(JailFailure) {

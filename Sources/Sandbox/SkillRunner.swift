@@ -69,6 +69,7 @@ public struct SkillRunner: Sendable {
             program: JailLayout.deno, arguments: deno.arguments, workingDirectory: JailLayout.home, reportPath: directory.jailReport)
         jail.uid = limits.uid
         jail.gid = limits.gid
+        jail.supervisor = getpid()
         var binds = [FilesystemPlan.Bind(source: configuration.denoPath, target: JailLayout.deno)]
         binds += host.denoLibraries.map { FilesystemPlan.Bind(source: $0, target: $0) }
         if usesEgress {

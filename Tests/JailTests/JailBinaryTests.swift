@@ -136,6 +136,22 @@ struct JailBinaryTests {
         #expect(run.out.hasPrefix("ok uid=65534 euid=65534 gid=65534 egid=65534"), "\(run.out) \(run.err)")
     }
 
+    /// In a container the job's directory (and its egress socket) is on a noexec /dev/shm; a read-only
+    /// remount that dropped noexec was refused there with EPERM (found by running the image under podman).
+    @Test("A file bound from a noexec, noatime mount is bound read-only: the remount keeps the flags the kernel locks", arguments: userNamespaceModes)
+    func bindFromNoexecMount(userNamespace: Bool) async throws {
+        let directory = Fixture.workRoot() + "/noexec"
+        mkdir(directory, 0o755)
+        #expect(mount("tmpfs", directory, "tmpfs", UInt(MS_NOEXEC) | UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOATIME), "size=1m") == 0)
+        defer { umount2(directory, Int32(MNT_DETACH)); try? FileManager.default.removeItem(atPath: directory) }
+        try Data("from a noexec mount".utf8).write(to: URL(fileURLWithPath: directory + "/file"))
+        chmod(directory + "/file", 0o644)
+        let harness = try await JailHarness(
+            arguments: ["read", "/run/file"], userNamespace: userNamespace, extraBinds: [.init(source: directory + "/file", target: "/run/file")])
+        let run = try await harness.run()
+        #expect(run.status == 0 && run.out == "ok 19\nfrom a noexec mount\n", "\(run.out) \(run.err)")
+    }
+
     @Test("The program's exit code and signal come back as the jail's own")
     func relaysEnding() async throws {
         let unknown = try await JailHarness(arguments: ["no-such-test"]).run()
@@ -190,6 +206,7 @@ struct JailConfigurationTests {
         configuration.resourceLimits = [.init(.nofile, soft: 10, hard: 20), .init(.cpu, soft: 1, hard: 2)]
         configuration.seccomp = try PolicySetLoader.seccomp()
         configuration.hostname = "job"
+        configuration.supervisor = 4242
         configuration.egressBridge = EgressBridge(port: 3128, socketPath: "/run/oauth3/egress.sock")
         configuration.unsafeShareHostNetwork = true
         configuration.unsafeNoUserNamespace = true

@@ -34,6 +34,23 @@ struct JailLifetimeTests {
         return (process, stdout, marker)
     }
 
+    @Test("The jail runs only under the supervisor the daemon named: its own parent runs it, any other pid is refused before the program starts")
+    func namedSupervisor() async throws {
+        var harness = try await JailHarness(arguments: ["ids"])
+        harness.configuration.supervisor = getpid()  // the test process is the jail's parent, as the daemon is
+        let run = try await harness.run()
+        #expect(run.status == 0 && !run.signaled && run.out.hasPrefix("ok uid="), "\(run.err)")
+
+        // Pid 1 (as if reparented to init), and a live process that is not the parent: both refused.
+        for other in [Int32(1), getppid()] {
+            var refused = try await JailHarness(arguments: ["ids"])
+            refused.configuration.supervisor = other
+            let result = try await refused.runKeepingReport()
+            #expect(result.status == JailFailure.exitCode, "supervisor \(other): \(result.err)")
+            #expect(result.report?.contains("the daemon that started the jail is gone") == true, "supervisor \(other): \(result.report ?? "no report")")
+        }
+    }
+
     /// Pids whose command line contains `marker`.
     static func processes(withCommandLineContaining marker: String) -> [Int32] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).filter { pid in
