@@ -1,6 +1,10 @@
 # make run   – install what is missing, build, start the daemon and print its URL, a fresh key and an example
 # make test  – the same setup, then the whole test suite (real Deno, real jail)
-# make deploy-check – the dstack/ checks, refusing the placeholder digests a release must fill
+# make image – the runtime image as an OCI layout in .build/image, from Debian's packages, Deno's wheel and a
+#              release build; prints its digest (scripts/image/build.sh says how it is reproducible)
+# make image-verify – two clean builds in different folders at different times must give one digest
+# make image-pin – the release path: writes that digest into dstack/docker-compose.yml and dstack/app-compose.json
+# make deploy-check – the dstack/ checks, refusing placeholders, and a fresh image build whose digest must be the pinned one
 # make bench – per-job sandbox overhead, oauth3-enclave run vs bare deno run, DCAP verify vs dcap-qvl,
 #              egress proxy vs direct download; medians
 # make bench-load – a live daemon under N jobs from several tenants (jobs/s, p50/p99, peak RSS), then kill -9
@@ -12,7 +16,7 @@ BIN = .build/debug
 DENO = .tools/deno/bin/deno
 VECTORS = Tests/Vectors/dcap
 
-.PHONY: setup build run demo test test-cgroup2 deploy-check bench bench-load clean
+.PHONY: setup build run demo test test-cgroup2 image image-verify image-pin deploy-check bench bench-load clean
 
 setup:
 	@./scripts/setup.sh
@@ -43,8 +47,18 @@ test-cgroup2: build
 	@./scripts/setup-cgroup2.sh
 	@./scripts/test-cgroup2.sh $(FILTERS)
 
+image: setup
+	@./scripts/image/build.sh
+
+image-verify: setup
+	@./scripts/image/verify.sh
+
+image-pin: image build
+	@./scripts/image/pin.sh $(REPOSITORY)
+
 deploy-check: build
-	DEPLOY_CHECK_RELEASE=1 $(SWIFT) test --filter DeployTests
+	@./scripts/image/build.sh
+	DEPLOY_CHECK_RELEASE=1 DEPLOY_CHECK_IMAGE_DIGEST=$$(cat .build/image/digest) $(SWIFT) test --filter DeployTests
 
 bench: setup
 	$(SWIFT) build -c release

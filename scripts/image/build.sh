@@ -6,7 +6,7 @@
 #
 #   --output DIR     where the layout goes (default .build/image): DIR/oci (the OCI image layout), DIR/packages.txt
 #                    (every Debian package in the image, name=version: the manifest shipped beside the image),
-#                    DIR/digest.
+#                    DIR/build-info.txt (commit, SOURCE_DATE_EPOCH, toolchain, Swift package versions), DIR/digest.
 #   --binaries DIR   take oauth3-enclave and oauth3-jail from DIR (e.g. .build/debug, which `make test` already
 #                    built) instead of a release build, and add the Swift runtime libraries they link where their
 #                    RUNPATH looks. Such an image is for tests only: its digest is not the release digest.
@@ -19,7 +19,7 @@
 #   - a Debian bookworm root made by mmdebstrap (--variant=essential: no apt, no package caches) from
 #     deb.debian.org with SOURCE_DATE_EPOCH, which mmdebstrap makes reproducible for the same package versions;
 #   - policies/ and dstack/entrypoint.sh from the checkout.
-# SOURCE_DATE_EPOCH is the last commit's time unless set. scripts/image/oci_image.py writes the layer and JSON.
+# SOURCE_DATE_EPOCH is the time of the last commit that touched the image's inputs, unless set. scripts/image/oci_image.py writes the layer and JSON.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd -P)
@@ -32,7 +32,10 @@ while [ $# -gt 0 ]; do
     *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
+# The time of the last commit that changed what goes into the image, not of the last commit: pinning the
+# digest in the compose file (a later commit, scripts/image/pin.sh) must not change the digest it pins.
+IMAGE_INPUTS=(Package.swift Sources policies dstack/entrypoint.sh dstack/deno-requirements.txt scripts/image)
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- "${IMAGE_INPUTS[@]}")}
 DENO_SHA256=368bca08999e02c6911b8f248167b582276b1f547db5712b6e736d7eda1dbda7
 # Runtime libraries only (why each: dstack/Dockerfile): the jail's libseccomp and libcap, SQLite, libstdc++,
 # libcurl (FoundationNetworking), CA certificates, curl (the compose health check), mount and setpriv (the
@@ -66,6 +69,18 @@ for program in oauth3-enclave oauth3-jail; do
     cp "$binaries/$program" "$work/bin/$program"
   fi
 done
+
+# What an auditor needs to repeat the build later: the toolchain and the Swift packages' resolved versions
+# (Package.resolved is not committed; the machine's package copies fix them), beside the image.
+{
+  echo "commit $(git rev-parse HEAD)$([ -z "$(git status --porcelain --untracked-files=no)" ] || echo ' (with uncommitted changes)')"
+  echo "SOURCE_DATE_EPOCH $SOURCE_DATE_EPOCH"
+  echo "swift $(swift --version 2>/dev/null | head -1)"
+  if [ -n "$test_runtime" ]; then echo "binaries: $binaries (a TEST image)"; fi
+  if [ -f Package.resolved ]; then
+    /usr/bin/python3 -c 'import json; [print("package", p["location"], p["state"].get("version") or p["state"].get("revision")) for p in json.load(open("Package.resolved"))["pins"]]'
+  fi
+} > "$output/build-info.txt"
 
 # 2. Deno, by the wheel's hash and then the binary's.
 cache=.build/image-cache
