@@ -70,8 +70,8 @@ public enum ConsentVerifier {
             check("consent_record", false, "a token decision carries a passkey signature")
         }
         if let granted = result["granted"] {
-            let hosts = (granted["network"].flatMap { try? JSONDecoder().decode([String].self, from: JSONEncoder().encode($0)) }) ?? []
-            let secrets = (granted["secrets"].flatMap { try? JSONDecoder().decode([String].self, from: JSONEncoder().encode($0)) }) ?? []
+            let hosts = (granted["net"].flatMap { try? JSONDecoder().decode([String].self, from: JSONEncoder().encode($0)) }) ?? []
+            let secrets = (granted["env"].flatMap { try? JSONDecoder().decode([String].self, from: JSONEncoder().encode($0)) }) ?? []
             check("consent_grants", Set(hosts).isSubset(of: Set(statement.hosts)) || statement.level == "scope", "hosts granted \(hosts), approved \(statement.hosts)")
             check("consent_secrets", Set(secrets).isSubset(of: Set(statement.secrets)), "secrets granted \(secrets), approved \(statement.secrets)")
         }

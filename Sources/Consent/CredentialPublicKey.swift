@@ -26,19 +26,19 @@ public struct CredentialPublicKey: Sendable {
 
     init(_ map: CBOR, encoded: [UInt8]) throws(ConsentFailure) {
         cose = encoded
-        switch (map[int: 1]?.int, map[int: 3]?.int, map[int: -1]?.int) {
-        case (2, Self.es256, 1):
+        switch (map[int: 1]?.int ?? 0, map[int: 3]?.int ?? 0, map[int: -1]?.int ?? 0) {
+        case (2, -7, 1):
             guard case .bytes(let x)? = map[int: -2], case .bytes(let y)? = map[int: -3], x.count == 32, y.count == 32,
                 let point = try? P256.Signing.PublicKey(x963Representation: [0x04] + x + y)
             else { throw .malformed("an ES256 COSE key needs 32-byte x and y on P-256") }
             key = .p256(point)
-        case (1, Self.edDSA, 6):
+        case (1, -8, 6):
             guard case .bytes(let x)? = map[int: -2], x.count == 32, let point = try? Curve25519.Signing.PublicKey(rawRepresentation: x) else {
                 throw .malformed("an Ed25519 COSE key needs a 32-byte x")
             }
             key = .ed25519(point)
         case let (kty, alg, crv):
-            throw ConsentFailure("unsupported credential key (kty \(kty.map(String.init) ?? "?"), alg \(alg.map(String.init) ?? "?"), crv \(crv.map(String.init) ?? "?")): only ES256 on P-256 and EdDSA on Ed25519 are accepted")
+            throw ConsentFailure("unsupported credential key (kty \(kty), alg \(alg), crv \(crv)): only ES256 on P-256 and EdDSA on Ed25519 are accepted")
         }
     }
 

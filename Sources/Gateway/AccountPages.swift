@@ -14,7 +14,7 @@ enum AccountPages {
             <p id="outcome"></p>
 
             """
-        return ApprovalPage.document(title: "OAuth3 signup", body: body)
+        return ApprovalPage.document(title: "OAuth3 signup", body: body, script: true)
     }
 
     static func claim() -> String {
@@ -28,6 +28,6 @@ enum AccountPages {
             <p id="outcome"></p>
 
             """
-        return ApprovalPage.document(title: "OAuth3 approver enrolment", body: body)
+        return ApprovalPage.document(title: "OAuth3 approver enrolment", body: body, script: true)
     }
 }

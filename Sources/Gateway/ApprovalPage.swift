@@ -66,7 +66,7 @@ enum ApprovalPage {
             body += request.passkeyRequired == true ? passkeyControls(request, token: token) : tokenForm(request, token: token)
         }
         body += "<p id=\"outcome\"></p>\n"
-        return document(title: "OAuth3 approval", body: body)
+        return document(title: "OAuth3 approval", body: body, script: request.passkeyRequired == true)
     }
 
     /// The form of an account without approvers: the token decides.
@@ -132,9 +132,11 @@ enum ApprovalPage {
         document(title: "OAuth3 approval", body: "<h1>Cannot show this approval</h1>\n<p>\(escape(message))</p>\n")
     }
 
-    static func document(title: String, body: String) -> String {
+    /// A whole page; `script` adds ``PasskeyScript`` (pages where a passkey acts; the others run none).
+    static func document(title: String, body: String, script: Bool = false) -> String {
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
-            + "<title>\(escape(title))</title><style>\(style)</style></head><body>\n\(body)<script>\(PasskeyScript.source)</script></body></html>\n"
+            + "<title>\(escape(title))</title><style>\(style)</style></head><body>\n\(body)"
+            + (script ? "<script>\(PasskeyScript.source)</script>" : "") + "</body></html>\n"
     }
 
     private static func list(_ items: [String], empty: String) -> String {

@@ -112,7 +112,8 @@ extension JobService {
         let statement = ConsentStatement(purpose: "register", tenantId: tenant ?? "", subject: user, args: ["name": name], nonce: nonce, issuedAt: clock.now())
         try await store.issueChallenge(ConsentChallengeRecord(
             nonce: nonce, tenantId: tenant, subject: user, statementJSON: try JSONBody.string(statement), expiresAt: statement.issuedAt + Self.challengeLifetimeMilliseconds))
-        let existing = try await tenant.map { try await store.approvers(tenant: $0).map(\.credentialId) } ?? []
+        var existing: [String] = []
+        if let tenant { existing = try await store.approvers(tenant: tenant).map(\.credentialId) }
         return ChallengeReply(
             nonce: nonce, challenge: Base64URL.encode(ConsentDigest.of(statement)), rpId: relyingParty.id, statement: nil, allowCredentials: existing,
             userId: Base64URL.encode(Array(user.utf8)), userName: name, timeoutMilliseconds: Int(Self.challengeLifetimeMilliseconds))

@@ -81,13 +81,6 @@ extension Store {
         }
     }
 
-    /// Whether `tenant` trusts the code with this hash at `now`.
-    public func isTrusted(codeSHA256: String, tenant: String, at now: Int64 = .max) async throws -> Bool {
-        try await writer.read { db in
-            try TrustedCodeRecord.filter(Column("tenantId") == tenant && Column("codeSHA256") == codeSHA256).fetchOne(db)?.isActive(at: now == .max ? 0 : now) ?? false
-        }
-    }
-
     /// The tenant's trusted code, newest first.
     public func trustedCode(tenant: String) async throws -> [TrustedCodeRecord] {
         try await writer.read { db in try TrustedCodeRecord.filter(Column("tenantId") == tenant).order(Column("createdAt").desc).fetchAll(db) }
