@@ -1,3 +1,4 @@
+import Attestation
 import Consent
 import Foundation
 import Logging

@@ -16,21 +16,22 @@ enum DeceptiveCharacters {
         }
     }
 
-    /// One problem per deceptive character (at most 10), with its line and column as an editor counts them.
+    /// One problem per line holding such characters (lines as an editor counts them, split at LF), naming
+    /// each character and its column.
     static func problems(in text: String) -> [ManifestProblem] {
-        var problems: [ManifestProblem] = []
+        var found: [(line: Int, marks: [String])] = []
         var line = 1, column = 1
         for scalar in text.unicodeScalars {
             if isDeceptive(scalar) {
                 let hex = String(scalar.value, radix: 16, uppercase: true)
-                let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-                problems.append(.init(
-                    line: line, tag: nil,
-                    message: "column \(column): invisible or reordering character \(code) is not allowed anywhere in a skill (what the approver reads must be what runs)"))
-                if problems.count == 10 { break }
+                let mark = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + " at column \(column)"
+                if found.last?.line == line { found[found.count - 1].marks.append(mark) } else { found.append((line, [mark])) }
             }
             if scalar == "\n" { line += 1; column = 1 } else { column += 1 }
         }
-        return problems
+        return found.prefix(10).map {
+            .init(line: $0.line, tag: nil, message: "invisible or reordering characters are not allowed anywhere in a skill (what the approver reads must be what runs): "
+                + $0.marks.joined(separator: ", "))
+        }
     }
 }

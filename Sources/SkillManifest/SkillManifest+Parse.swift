@@ -68,9 +68,6 @@ private struct HeaderParser {
             readComment(line.dropFirst(2), line: index + 1)
             index += 1
         }
-        for (offset, line) in lines.enumerated() where line.unicodeScalars.contains(where: isTrojanSourceControl) {
-            problems.append(.init(line: offset + 1, tag: nil, message: "contains bidirectional override characters, which can make code read differently from what runs"))
-        }
         if !sawSkillTag {
             problems.append(.init(line: 0, tag: "skill", message: "the header must name the skill: add a line '// @skill my-skill' at the top"))
         }
@@ -199,7 +196,3 @@ func trimmed(_ text: some StringProtocol) -> Substring {
     return Substring(scalars[first...last])
 }
 
-/// The bidi embedding, override and isolate characters flagged anywhere in a skill ("Trojan Source").
-func isTrojanSourceControl(_ scalar: Unicode.Scalar) -> Bool {
-    (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
-}

@@ -28,7 +28,10 @@ struct WebAuthnVectorTests {
     }()
     let party = RelyingParty(id: vectors.rp_id, origin: vectors.origin)
 
-    static let kinds: [(String, KeyPath<Vectors, Vector>, Int)] = [("ES256", \.es256, -7), ("Ed25519", \.ed25519, -8)]
+    static let kinds = ["ES256", "Ed25519"]
+
+    /// The vector of a key kind, and its COSE algorithm.
+    static func vector(_ kind: String) -> (Vector, Int) { kind == "ES256" ? (vectors.es256, -7) : (vectors.ed25519, -8) }
 
     func bytes(_ text: String) -> [UInt8] { Base64URL.decode(text)! }
 
@@ -37,10 +40,9 @@ struct WebAuthnVectorTests {
         #expect(ConsentDigest.of(Self.vectors.statement).map { String(format: "%02x", $0) }.joined() == Self.vectors.es256.digest)
     }
 
-    @Test("A registration with attestation none yields the credential id and the COSE key", arguments: kinds.map(\.0))
+    @Test("A registration with attestation none yields the credential id and the COSE key", arguments: kinds)
     func registration(kind: String) throws {
-        let (_, path, algorithm) = Self.kinds.first { $0.0 == kind }!
-        let vector = Self.vectors[keyPath: path]
+        let (vector, algorithm) = Self.vector(kind)
         let registration = try party.verifyRegistration(
             attestationObject: bytes(vector.attestation_object), clientDataJSON: bytes(vector.client_data_create), challenge: bytes(vector.registration_challenge)).get()
         #expect(registration.credentialId == bytes(vector.credential_id))
@@ -67,15 +69,15 @@ struct WebAuthnVectorTests {
         return nil
     }
 
-    @Test("An assertion over the digest verifies, and remembers its counter", arguments: kinds.map(\.0))
+    @Test("An assertion over the digest verifies, and remembers its counter", arguments: kinds)
     func assertionVerifies(kind: String) throws {
-        let vector = Self.vectors[keyPath: Self.kinds.first { $0.0 == kind }!.1]
+        let vector = Self.vector(kind).0
         #expect(try assertion(vector).get().signCount == 7)
     }
 
-    @Test("Refused: wrong RP id, wrong origin, another challenge, a bad signature, a counter that does not grow, no user verification", arguments: kinds.map(\.0))
+    @Test("Refused: wrong RP id, wrong origin, another challenge, a bad signature, a counter that does not grow, no user verification", arguments: kinds)
     func refusals(kind: String) throws {
-        let vector = Self.vectors[keyPath: Self.kinds.first { $0.0 == kind }!.1]
+        let vector = Self.vector(kind).0
         #expect(try refusal(assertion(vector, party: RelyingParty(id: "evil.example", origin: Self.vectors.origin)))?.contains("another relying party") == true)
         #expect(try refusal(assertion(vector, party: RelyingParty(id: Self.vectors.rp_id, origin: "https://localhost")))?.contains("origin") == true)
         var otherStatement = Self.vectors.statement

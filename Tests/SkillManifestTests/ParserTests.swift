@@ -53,7 +53,7 @@ struct ParserTests {
     @Test("U+2028 and U+2029 (line ends to JavaScript, not to HTML) are refused anywhere, with line and column")
     func javaScriptLineTerminators() {
         let found = problems("// @skill a\n// @network api.example.com\u{2028}fetch('http://169.254.169.254')\n")
-        #expect(found.count == 1 && found[0].line == 2 && found[0].message.hasPrefix("column 27: invisible or reordering character U+2028"), "\(found)")
+        #expect(found.count == 1 && found[0].line == 2 && found[0].message.hasSuffix("what runs): U+2028 at column \("// @network api.example.com".count + 1)"), "\(found)")
         #expect(problems("// @skill a\nconsole.log(1)\u{2029}\n").first?.message.contains("U+2029") == true)
     }
 

@@ -17,12 +17,15 @@ struct ApproverTests {
         async let second = store.addApprover(approver("cred-2"), onlyIfFirst: true, at: 2)
         let outcomes = try await [first, second]
         #expect(outcomes.filter { $0 }.count == 1)
-        #expect(try await store.approvers(tenant: "tenant_a").count == 1 && (try await store.hasApprovers(tenant: "tenant_a")))
+        let count = try await store.approvers(tenant: "tenant_a").count
+        let has = try await store.hasApprovers(tenant: "tenant_a")
+        #expect(count == 1 && has)
         // An approver-allowed enrolment adds; a revoked approver no longer counts.
         #expect(try await store.addApprover(approver("cred-3"), onlyIfFirst: false, at: 3))
         let credential = try #require(try await store.approvers(tenant: "tenant_a").first?.credentialId)
         #expect(try await store.revokeApprover(credentialId: credential, tenant: "tenant_a", at: 4))
-        #expect(try await !store.revokeApprover(credentialId: credential, tenant: "tenant_a", at: 5))
+        let again = try await store.revokeApprover(credentialId: credential, tenant: "tenant_a", at: 5)
+        #expect(!again)
         #expect(try await store.approvers(tenant: "tenant_a").map(\.credentialId) == ["cred-3"])
     }
 
