@@ -92,7 +92,10 @@ struct ConsentBrowserTests {
         #expect(wide["approval"]?["any_code"] == .bool(true) && wide["approval"]?["passkey"]?["statement"]?["any_code"] == .bool(true))
         let sessionVerified = try await Fixture.execute(Fixture.enclave, ["verify", "--allow-dev-root", output + "/session-status.json"])
         #expect(sessionVerified.status == 0 && (sessionVerified.out).contains("ANY code"), "\(sessionVerified.out)\(sessionVerified.err)")
-        #expect(report["console"] == .array([]), "no CSP violations or script errors: \(report["console"] ?? .null)")
+        // Chromium warns that RS256 is not offered (only ES256 and Ed25519 are accepted, on purpose); nothing else.
+        guard case .array(let console)? = report["console"] else { Issue.record("no console report"); return }
+        let problems = console.filter { $0["level"]?.stringValue != "WARNING" || !($0["message"]?.stringValue?.contains("pubKeyCredParams") ?? false) }
+        #expect(problems.isEmpty, "no CSP violations or script errors: \(problems)")
     }
 }
 

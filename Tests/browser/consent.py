@@ -176,7 +176,7 @@ try:
     with open(out_dir + "/session-status.json", "w") as file:
         json.dump(report["any_code_result"], file)
 
-    report["console"] = [entry["message"] for entry in driver.get_log("browser")]
+    report["console"] = [{"level": entry["level"], "message": entry["message"]} for entry in driver.get_log("browser")]
     print(json.dumps(report))
 finally:
     driver.quit()
