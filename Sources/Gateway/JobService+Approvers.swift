@@ -58,8 +58,8 @@ extension JobService {
     /// `POST /account/challenge`: the statement for an owner's action (`enrol_approver`, `revoke_approver`,
     /// `revoke_trusted_code`) on `subject`.
     func ownerChallenge(purpose: String, subject: String, caller: Caller) async throws -> ChallengeReply {
-        guard ["enrol_approver", "revoke_approver", "revoke_trusted_code"].contains(purpose) else {
-            throw GatewayError.badRequest("purpose must be enrol_approver, revoke_approver or revoke_trusted_code, not '\(purpose)'")
+        guard ["enrol_approver", "revoke_approver", "revoke_trusted_code", "replace_agent_key"].contains(purpose) else {
+            throw GatewayError.badRequest("purpose must be enrol_approver, revoke_approver, revoke_trusted_code or replace_agent_key, not '\(purpose)'")
         }
         guard try await store.hasApprovers(tenant: caller.tenantId) else {
             throw GatewayError.badRequest("this account has no approver: its agent key does this alone")
@@ -86,6 +86,16 @@ extension JobService {
         guard try await store.revokeApprover(credentialId: credential, tenant: caller.tenantId, at: clock.now()) else {
             throw GatewayError.notFound("approver \(credential)")
         }
+    }
+
+    /// `POST /account/agent-key`: revokes the agent key and issues a new one (an approver's passkey over
+    /// `replace_agent_key` with the tenant id as subject, for an account with approvers).
+    func replaceAgentKey(passkey: PasskeyAssertion?, caller: Caller) async throws -> SignupResponse {
+        guard caller.method == .apiKey else { throw GatewayError.forbidden("an orchestrator's tenant has no agent key to replace") }
+        try await ownerConsent(passkey, caller: caller, purpose: "replace_agent_key", subject: caller.tenantId)
+        let key = Identifiers.apiKey()
+        try await store.replaceAPIKey(tenant: caller.tenantId, hash: Identifiers.sha256(key), at: clock.now())
+        return SignupResponse(tenantId: caller.tenantId, apiKey: key)
     }
 
     func trusted(caller: Caller) async throws -> [TrustedCodeInfo] {

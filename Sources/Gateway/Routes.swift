@@ -114,6 +114,10 @@ struct Routes {
             let body = try await request.decodeJSON(OwnerChallengeRequest.self, context: context)
             return try JSONBody.response(try await service.ownerChallenge(purpose: body.purpose, subject: body.subject, caller: try context.requireCaller()))
         }
+        api.post("/account/agent-key") { request, context in
+            let caller = try context.requireCaller()
+            return try JSONBody.response(try await service.replaceAgentKey(passkey: try await ownerPasskey(request, context), caller: caller), status: .created)
+        }
         api.get("/trusted") { _, context in try JSONBody.response(["trusted": try await service.trusted(caller: try context.requireCaller())]) }
         api.delete("/trusted/:sha256") { request, context in
             let caller = try context.requireCaller()

@@ -167,7 +167,7 @@ public struct TrustedCodeInfo: Codable, Sendable, Hashable {
 
 /// `POST /account/challenge`: an owner's action a passkey is about to allow.
 public struct OwnerChallengeRequest: Codable, Sendable, Hashable {
-    /// `enrol_approver`, `revoke_approver` or `revoke_trusted_code`.
+    /// `enrol_approver`, `revoke_approver`, `revoke_trusted_code` or `replace_agent_key`.
     public var purpose: String
     /// The credential id or code SHA-256 it is about.
     public var subject: String

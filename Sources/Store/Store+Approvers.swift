@@ -47,6 +47,14 @@ extension Store {
         }
     }
 
+    /// Replaces the account's agent key: the old one stops working at once.
+    public func replaceAPIKey(tenant: String, hash: Data, at now: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE tenant SET apiKeyHash = ? WHERE id = ? AND apiKeyHash IS NOT NULL", arguments: [hash, tenant])
+            try Self.appendAudit(db, tenant: tenant, job: nil, event: "tenant.agent_key_replaced", detail: [:], at: now)
+        }
+    }
+
     /// Remembers an approver's signature counter.
     public func updateSignCount(credentialId: String, to count: Int64) async throws {
         try await writer.write { db in

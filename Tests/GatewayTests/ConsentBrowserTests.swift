@@ -43,6 +43,7 @@ struct ConsentBrowserTests {
         }
         #expect(number("agent_refusals", "enrol", "status") == 403 && text("agent_refusals", "enrol", "error")?.contains("existing approver's passkey") == true)
         #expect(number("agent_refusals", "untrust", "status") == 403 && text("agent_refusals", "untrust", "error")?.contains("needs an approver's passkey") == true)
+        #expect(number("agent_refusals", "replace_key", "status") == 403 && text("agent_refusals", "replace_key", "error")?.contains("needs an approver's passkey") == true)
         #expect(text("still_pending") == "pending")
 
         // The page tells the truth: account, args, enclave identity, passkey buttons.
@@ -92,6 +93,8 @@ struct ConsentBrowserTests {
         #expect(wide["approval"]?["any_code"] == .bool(true) && wide["approval"]?["passkey"]?["statement"]?["any_code"] == .bool(true))
         let sessionVerified = try await Fixture.execute(Fixture.enclave, ["verify", "--allow-dev-root", output + "/session-status.json"])
         #expect(sessionVerified.status == 0 && (sessionVerified.out).contains("ANY code"), "\(sessionVerified.out)\(sessionVerified.err)")
+        // The owner replaced the agent key with the passkey: the new key works, the old one no longer does.
+        #expect(number("replaced_key", "new_works") == 200 && number("replaced_key", "old_works") == 401, "\(report["replaced_key"] ?? .null)")
         // Chromium warns that RS256 is not offered (only ES256 and Ed25519 are accepted, on purpose); nothing else.
         guard case .array(let console)? = report["console"] else { Issue.record("no console report"); return }
         let problems = console.filter { $0["level"]?.stringValue != "WARNING" || !($0["message"]?.stringValue?.contains("pubKeyCredParams") ?? false) }

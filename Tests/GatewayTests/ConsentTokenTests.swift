@@ -65,6 +65,17 @@ struct ConsentTokenTests {
         #expect(try await agent.execute(.init(skillCode: hello)).status == "pending")
     }
 
+    @Test("An account without approvers replaces its agent key with the key itself; the old key stops at once")
+    func replaceAgentKey() async throws {
+        let daemon = try await LiveDaemon.start()
+        let (agent, tenant) = try await daemon.tenant()
+        let reply = try await daemon.raw("POST", "/account/agent-key", headers: ["Authorization": "Bearer \(agent.apiKey!)"])
+        let replaced = try JSONDecoder().decode(SignupResponse.self, from: Data(reply.body.utf8))
+        #expect(reply.status == 201 && replaced.tenantId == tenant && replaced.apiKey != agent.apiKey)
+        #expect(try await daemon.raw("GET", "/me", headers: ["Authorization": "Bearer \(agent.apiKey!)"]).status == 401)
+        #expect(try await daemon.client(replaced.apiKey).me().tenantId == tenant)
+    }
+
     @Test("A U+2028 or bidi trick is refused at submission, naming line and column, so no page ever shows it")
     func deceptiveCodeRefused() async throws {
         let daemon = try await LiveDaemon.start()

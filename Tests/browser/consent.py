@@ -118,6 +118,7 @@ try:
     refusals["scope"] = http("POST", f"/approve/{scope['request_id']}", {"token": token(scope["approval_url"]), "action": "approve"})
     refusals["enrol"] = http("POST", "/approvers", {"nonce": "00", "attestation_object": "AA", "client_data_json": "AA"}, key=key)
     refusals["untrust"] = http("DELETE", "/trusted/" + "ab" * 32, key=key)
+    refusals["replace_key"] = http("POST", "/account/agent-key", {}, key=key)
     report["agent_refusals"] = {name: {"status": s, "error": b.get("error")} for name, (s, b) in refusals.items()}
     report["still_pending"] = http("GET", f"/execute/{job['request_id']}/status", key=key)[1]["status"]
 
@@ -176,6 +177,15 @@ try:
     with open(out_dir + "/session-status.json", "w") as file:
         json.dump(report["any_code_result"], file)
 
+    # 8. The owner replaces the agent key with the passkey: the old key stops working.
+    new_key = driver.execute_async_script("""
+        const [tenant, key, done] = arguments;
+        (async () => {
+          const challenge = await post("/account/challenge", {purpose: "replace_agent_key", subject: tenant}, key);
+          done((await post("/account/agent-key", {passkey: await assertWith(challenge)}, key)).api_key);
+        })().catch((error) => done("error: " + error));
+    """, tenant, key)
+    report["replaced_key"] = {"new_works": http("GET", "/me", key=new_key)[0], "old_works": http("GET", "/me", key=key)[0]}
     report["console"] = [{"level": entry["level"], "message": entry["message"]} for entry in driver.get_log("browser")]
     print(json.dumps(report))
 finally:
