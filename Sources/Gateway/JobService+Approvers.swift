@@ -121,7 +121,7 @@ extension JobService {
         let user = Identifiers.hex(count: 16), nonce = Identifiers.hex(count: 32)
         let statement = ConsentStatement(purpose: "register", tenantId: tenant ?? "", subject: user, args: ["name": name], nonce: nonce, issuedAt: clock.now())
         try await store.issueChallenge(ConsentChallengeRecord(
-            nonce: nonce, tenantId: tenant, subject: user, statementJSON: try JSONBody.string(statement), expiresAt: statement.issuedAt + Self.challengeLifetimeMilliseconds))
+            nonce: nonce, tenantId: tenant, subject: user, statementJSON: try JSONBody.string(statement), expiresAt: statement.issuedAt + Self.challengeLifetimeMilliseconds), at: statement.issuedAt)
         var existing: [String] = []
         if let tenant { existing = try await store.approvers(tenant: tenant).map(\.credentialId) }
         return ChallengeReply(

@@ -38,7 +38,7 @@ extension JobService {
     func issueChallenge(for statement: ConsentStatement) async throws -> ChallengeReply {
         try await store.issueChallenge(ConsentChallengeRecord(
             nonce: statement.nonce, tenantId: statement.tenantId, subject: statement.subject, statementJSON: try JSONBody.string(statement),
-            expiresAt: statement.issuedAt + Self.challengeLifetimeMilliseconds))
+            expiresAt: statement.issuedAt + Self.challengeLifetimeMilliseconds), at: statement.issuedAt)
         let approvers = try await store.approvers(tenant: statement.tenantId)
         return ChallengeReply(
             nonce: statement.nonce, challenge: Base64URL.encode(ConsentDigest.of(statement)), rpId: relyingParty.id, statement: statement,

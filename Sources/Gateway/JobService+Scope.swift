@@ -177,9 +177,14 @@ extension JobService {
         let policy = try JSONDecoder().decode(SessionPolicy.self, from: Data(session.policyJSON.utf8))
         let now = clock.now()
         let status = session.revokedAt != nil ? "revoked" : (sessionInactivity(session, at: now) == nil ? "active" : "expired")
-        return SessionInfo(
+        var info = SessionInfo(
             sessionId: session.id, status: status, createdAt: session.createdAt, lastActivity: session.lastActivity,
             ageMinutes: Int((now - session.createdAt) / 60_000), idleMinutes: Int((now - session.lastActivity) / 60_000), runs: session.runs,
-            policy: SessionPolicyView(description: policy.description, constraints: policy.constraints, allowedSecrets: policy.secrets, allowedNetworks: policy.networks))
+            policy: SessionPolicyView(
+                description: policy.description, constraints: policy.constraints, allowedSecrets: policy.secrets, allowedNetworks: policy.networks,
+                approvedCode: policy.codeHashes ?? [], anyCode: policy.anyCode == true))
+        info.expiresAt = session.expiresAt
+        info.maxRuns = session.maxRuns
+        return info
     }
 }

@@ -62,10 +62,11 @@ extension Store {
         }
     }
 
-    /// Stores a challenge for a page.
-    public func issueChallenge(_ challenge: ConsentChallengeRecord) async throws {
+    /// Stores a challenge for a page, dropping those already expired at `now` (used or not: they can
+    /// never be answered), so asking for challenges again and again does not grow the table.
+    public func issueChallenge(_ challenge: ConsentChallengeRecord, at now: Int64) async throws {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM consentChallenge WHERE expiresAt < ?", arguments: [challenge.expiresAt - 24 * 3600 * 1000])
+            try db.execute(sql: "DELETE FROM consentChallenge WHERE expiresAt <= ?", arguments: [now])
             try challenge.insert(db)
         }
     }

@@ -47,6 +47,22 @@ struct ConsentTokenTests {
         let done = try await agent.poll(first.requestId, timeout: .seconds(60))
         #expect(done.result?["approval"]?["method"]?.stringValue == "session" && done.result?["approval"]?["any_code"] == .bool(false))
         #expect(done.result?["approval"]?["session_id"]?.stringValue == session)
+        let shown = try await daemon.raw("GET", "/sessions/\(session)", headers: ["Authorization": "Bearer \(agent.apiKey!)"])
+        let listed = try JSONDecoder().decode(SessionInfo.self, from: Data(shown.body.utf8))
+        let githubHash = try await AccountStorageTests.sha256(github)
+        #expect(listed.maxRuns == 1 && listed.expiresAt != nil && listed.policy.anyCode == false && listed.policy.approvedCode == [githubHash], "\(shown.body)")
+    }
+
+    @Test("Trust set on the page with a run count runs that often, then asks again")
+    func trustWithRunCount() async throws {
+        let daemon = try await LiveDaemon.start()
+        let (agent, _) = try await daemon.tenant()
+        let job = try await agent.execute(.init(skillCode: hello))
+        let form = "token=\(token(of: job.approvalUrl))&decision=trust_code&max_runs=1"
+        let reply = try await daemon.raw("POST", "/approve/\(job.requestId)", body: Data(form.utf8), headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        #expect(reply.status == 200, "\(reply.body)")
+        #expect(try await agent.execute(.init(skillCode: hello)).status == "approved")
+        #expect(try await agent.execute(.init(skillCode: hello)).status == "pending", "one run was allowed")
     }
 
     @Test("GET /trusted lists trusted code; DELETE /trusted/:sha256 revokes it, and the code asks again")

@@ -32,11 +32,15 @@ struct ApproverTests {
     @Test("A challenge is taken once, and never after it expires")
     func singleUse() async throws {
         let store = try Store.inMemory()
-        try await store.issueChallenge(ConsentChallengeRecord(nonce: "n1", tenantId: nil, subject: "exec_1", statementJSON: "{}", expiresAt: 100))
-        try await store.issueChallenge(ConsentChallengeRecord(nonce: "n2", tenantId: nil, subject: "exec_1", statementJSON: "{}", expiresAt: 100))
+        try await store.issueChallenge(ConsentChallengeRecord(nonce: "n1", tenantId: nil, subject: "exec_1", statementJSON: "{}", expiresAt: 100), at: 0)
+        try await store.issueChallenge(ConsentChallengeRecord(nonce: "n2", tenantId: nil, subject: "exec_1", statementJSON: "{}", expiresAt: 100), at: 0)
         #expect(try await store.consumeChallenge(nonce: "n1", at: 50)?.subject == "exec_1")
         #expect(try await store.consumeChallenge(nonce: "n1", at: 51) == nil)
         #expect(try await store.consumeChallenge(nonce: "n2", at: 100) == nil)
         #expect(try await store.consumeChallenge(nonce: "unknown", at: 1) == nil)
+        // Issuing another after they expired drops them: the table does not grow with unanswered challenges.
+        try await store.issueChallenge(ConsentChallengeRecord(nonce: "n3", tenantId: nil, subject: "exec_2", statementJSON: "{}", expiresAt: 300), at: 200)
+        try await store.issueChallenge(ConsentChallengeRecord(nonce: "n2b", tenantId: nil, subject: "exec_2", statementJSON: "{}", expiresAt: 90), at: 0)
+        #expect(try await store.consumeChallenge(nonce: "n3", at: 250)?.subject == "exec_2")
     }
 }
