@@ -95,6 +95,11 @@ struct ConsentBrowserTests {
         #expect(sessionVerified.status == 0 && (sessionVerified.out).contains("ANY code"), "\(sessionVerified.out)\(sessionVerified.err)")
         // The owner replaced the agent key with the passkey: the new key works, the old one no longer does.
         #expect(number("replaced_key", "new_works") == 200 && number("replaced_key", "old_works") == 401, "\(report["replaced_key"] ?? .null)")
+        // An SDK-made account claimed at /claim (the page says it is trust on first use); its token no longer decides.
+        #expect(text("claim_page")?.contains("trust on first use") == true)
+        #expect(text("claim_outcome")?.contains("Passkey enrolled: approver Bob Claimer") == true, "\(report["claim_outcome"] ?? .null)")
+        #expect(report["claimed_token_decision"]?[0] == .number(403))
+        #expect(report["claimed_approvers"]?["approvers"]?[0]?["name"]?.stringValue == "Bob Claimer")
         // Chromium warns that RS256 is not offered (only ES256 and Ed25519 are accepted, on purpose); nothing else.
         guard case .array(let console)? = report["console"] else { Issue.record("no console report"); return }
         let problems = console.filter { $0["level"]?.stringValue != "WARNING" || !($0["message"]?.stringValue?.contains("pubKeyCredParams") ?? false) }

@@ -186,6 +186,17 @@ try:
         })().catch((error) => done("error: " + error));
     """, tenant, key)
     report["replaced_key"] = {"new_works": http("GET", "/me", key=new_key)[0], "old_works": http("GET", "/me", key=key)[0]}
+    # 9. An account made by the SDK is claimed at /claim with its key (trust on first use); then its token cannot decide.
+    status, sdk = http("POST", "/signup", {"name": "sdk-made"})
+    open_page(base + "/claim")
+    report["claim_page"] = driver.find_element(By.TAG_NAME, "body").text
+    driver.find_element(By.NAME, "api_key").send_keys(sdk["api_key"])
+    driver.find_element(By.NAME, "name").send_keys("Bob Claimer")
+    driver.find_element(By.CSS_SELECTOR, "#claim button").click()
+    report["claim_outcome"] = outcome()
+    status, claimed_job = http("POST", "/execute", {"skill_code": OTHER}, key=sdk["api_key"])
+    report["claimed_token_decision"] = http("POST", f"/approve/{claimed_job['request_id']}", {"token": token(claimed_job["approval_url"]), "action": "approve"})
+    report["claimed_approvers"] = http("GET", "/approvers", key=sdk["api_key"])[1]
     report["console"] = [{"level": entry["level"], "message": entry["message"]} for entry in driver.get_log("browser")]
     print(json.dumps(report))
 finally:
