@@ -100,6 +100,9 @@ struct ConsentBrowserTests {
         #expect(text("claim_outcome")?.contains("Passkey enrolled: approver Bob Claimer") == true, "\(report["claim_outcome"] ?? .null)")
         #expect(report["claimed_token_decision"]?[0] == .number(403))
         #expect(report["claimed_approvers"]?["approvers"]?[0]?["name"]?.stringValue == "Bob Claimer")
+        // Revoking an approver: the agent key alone cannot; the approver's passkey can.
+        #expect(report["agent_revoke"]?[0] == .number(403) && report["owner_revoke"] == .number(200))
+        #expect(report["after_revoke"]?["approvers"] == .array([]))
         // Chromium warns that RS256 is not offered (only ES256 and Ed25519 are accepted, on purpose); nothing else.
         guard case .array(let console)? = report["console"] else { Issue.record("no console report"); return }
         let problems = console.filter { $0["level"]?.stringValue != "WARNING" || !($0["message"]?.stringValue?.contains("pubKeyCredParams") ?? false) }

@@ -197,6 +197,19 @@ try:
     status, claimed_job = http("POST", "/execute", {"skill_code": OTHER}, key=sdk["api_key"])
     report["claimed_token_decision"] = http("POST", f"/approve/{claimed_job['request_id']}", {"token": token(claimed_job["approval_url"]), "action": "approve"})
     report["claimed_approvers"] = http("GET", "/approvers", key=sdk["api_key"])[1]
+    # 10. The agent cannot revoke its approver; the approver can (with the passkey).
+    bob = report["claimed_approvers"]["approvers"][0]["credential_id"]
+    report["agent_revoke"] = http("DELETE", f"/approvers/{bob}", key=sdk["api_key"])
+    report["owner_revoke"] = driver.execute_async_script("""
+        const [credential, key, done] = arguments;
+        (async () => {
+          const challenge = await post("/account/challenge", {purpose: "revoke_approver", subject: credential}, key);
+          const reply = await fetch("/approvers/" + credential, {method: "DELETE", headers: {"Content-Type": "application/json", "Authorization": "Bearer " + key},
+            body: JSON.stringify({passkey: await assertWith(challenge)})});
+          done(reply.status);
+        })().catch((error) => done("error: " + error));
+    """, bob, sdk["api_key"])
+    report["after_revoke"] = http("GET", "/approvers", key=sdk["api_key"])[1]
     report["console"] = [{"level": entry["level"], "message": entry["message"]} for entry in driver.get_log("browser")]
     print(json.dumps(report))
 finally:
