@@ -161,6 +161,11 @@ struct Routes {
 
     private func putSecret(name: String?, _ request: Request, _ context: GatewayContext) async throws -> Response {
         let caller = try context.requireCaller()
+        // An agent key must not choose the values an approver's account runs with (a secret of its own
+        // in place of the person's): there, values are typed on the approval page and signed for.
+        guard try await !service.store.hasApprovers(tenant: caller.tenantId) else {
+            throw GatewayError.forbidden("this account has approvers: secret values are supplied on the approval page with an approver's passkey, not with the agent key")
+        }
         let body = try await request.decodeJSON(SecretValue.self, context: context)
         guard let name = name ?? body.name else { throw GatewayError.badRequest("missing field 'name'") }
         if let bodyName = body.name, bodyName != name { throw GatewayError.badRequest("the body's name '\(bodyName)' differs from the path's '\(name)'") }

@@ -43,6 +43,7 @@ struct ConsentBrowserTests {
         }
         #expect(number("agent_refusals", "enrol", "status") == 403 && text("agent_refusals", "enrol", "error")?.contains("existing approver's passkey") == true)
         #expect(number("agent_refusals", "untrust", "status") == 403 && text("agent_refusals", "untrust", "error")?.contains("needs an approver's passkey") == true)
+        #expect(number("agent_refusals", "put_secret", "status") == 403 && text("agent_refusals", "put_secret", "error")?.contains("secret values are supplied on the approval page") == true)
         #expect(number("agent_refusals", "replace_key", "status") == 403 && text("agent_refusals", "replace_key", "error")?.contains("needs an approver's passkey") == true)
         #expect(text("still_pending") == "pending")
 

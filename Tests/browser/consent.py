@@ -119,6 +119,7 @@ try:
     refusals["enrol"] = http("POST", "/approvers", {"nonce": "00", "attestation_object": "AA", "client_data_json": "AA"}, key=key)
     refusals["untrust"] = http("DELETE", "/trusted/" + "ab" * 32, key=key)
     refusals["replace_key"] = http("POST", "/account/agent-key", {}, key=key)
+    refusals["put_secret"] = http("PUT", "/secrets/GH_TOKEN", {"value": "the agent's own"}, key=key)
     report["agent_refusals"] = {name: {"status": s, "error": b.get("error")} for name, (s, b) in refusals.items()}
     report["still_pending"] = http("GET", f"/execute/{job['request_id']}/status", key=key)[1]["status"]
 
