@@ -41,7 +41,7 @@ public struct JobRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
     /// SHA-256 of the approval token; the token itself is only ever in the approval URL.
     public var tokenHash: Data
     public var tokenExpiresAt: Int64
-    /// `human`, `trusted_code`, `session_policy`.
+    /// `human` (a passkey decision), `token` (the approval link decided), `trusted_code`, `session_policy`.
     public var approvedBy: String?
     /// Why: the session id for `session_policy`, the approval level for `human`.
     public var approvalDetail: String?
