@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "Attestation",
             dependencies: [
-                "DCAPVerifier", "OAuth3Wire", .product(name: "Crypto", package: "swift-crypto"),
+                "DCAPVerifier", "OAuth3Wire", "Consent", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict
@@ -98,6 +98,10 @@ let package = Package(
         ),
         // The JSON bodies of the API, shared by the server and the client; model only.
         .target(name: "OAuth3Wire", swiftSettings: strict),
+        // Pure consent verification: the canonical consent digest, WebAuthn registration and assertion checks
+        // (CBOR/COSE reading, ES256 and Ed25519). swift-crypto and OAuth3Wire only, so `verify` and any
+        // auditor's tool can check a person's passkey signature over what was approved.
+        .target(name: "Consent", dependencies: ["OAuth3Wire", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         // Sealed secrets: AES-GCM under a key from a key provider.
         .target(name: "Vault", dependencies: ["Attestation", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         // SQLite through GRDB: tenants, jobs, sessions, trusted code, sealed secrets, the audit chain.
@@ -110,7 +114,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "SkillManifest", "Sandbox", "Egress", "Store", "Vault", "OAuth3Wire", "Attestation", "DCAPVerifier",
+                "SkillManifest", "Sandbox", "Egress", "Store", "Vault", "OAuth3Wire", "Attestation", "DCAPVerifier", "Consent",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -134,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "oauth3-enclave",
             dependencies: [
-                "SkillManifest", "Sandbox", "Jail", "Gateway", "Store", "Vault", "Attestation", "DevGuestAgent", "DCAPVerifier", "Egress",
+                "SkillManifest", "Sandbox", "Jail", "Gateway", "Store", "Vault", "Attestation", "DevGuestAgent", "DCAPVerifier", "Egress", "Consent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -171,7 +175,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "Store", "Vault", "Sandbox", "OAuth3Wire", "OAuth3Client", "TestSupport", "oauth3-jail", "oauth3", "oauth3-enclave",
-                "Attestation", "DevGuestAgent", "DCAPVerifier",
+                "Attestation", "DevGuestAgent", "DCAPVerifier", "Consent",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -187,6 +191,10 @@ let package = Package(
                 "DCAPVerifier", "OAuth3Wire", "TestSupport", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strict),
+        // The WebAuthn verifier against vectors made independently (Python `cryptography`), and its refusals.
+        .testTarget(
+            name: "ConsentTests", dependencies: ["Consent", "OAuth3Wire", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .testTarget(
             name: "StoreTests",

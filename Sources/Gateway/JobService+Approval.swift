@@ -1,3 +1,5 @@
+import Attestation
+import Consent
 import Foundation
 import Logging
 import OAuth3Wire
@@ -32,23 +34,40 @@ extension JobService {
             createdAt: job.createdAt)
     }
 
-    /// Records a human's decision. The token allows exactly this: approve or deny this one job while it
-    /// waits, store values for the secrets this job declares, and trust this job's code for its tenant.
+    /// The request as the page shows it: with the account asking, the arguments, the enclave's
+    /// identity, and whether a passkey must decide.
+    func approvalView(for job: JobRecord) async throws -> ApprovalRequest {
+        var request = try await approvalRequest(for: job)
+        let tenant = try await store.tenant(id: job.tenantId)
+        request.tenantId = job.tenantId
+        request.accountName = tenant?.name
+        request.args = try JSONDecoder().decode([String: String].self, from: Data((job.argsJSON ?? "{}").utf8))
+        request.enclave = EnclaveIdentity(
+            appId: attestor.info.appID, composeHash: attestor.info.composeHash, development: attestor.agent.name.hasPrefix("development"))
+        request.passkeyRequired = try await store.hasApprovers(tenant: job.tenantId)
+        return request
+    }
+
+    /// Records a decision. For an account with approvers only a passkey decides: the decision must carry
+    /// an approver's assertion over exactly this decision (``verifiedConsent(_:tenant:subject:expected:)``).
+    /// For an account without, the token decides as in enclave 0.1.x, and the record says `token`:
+    /// approve or deny this one job while it waits, store values for the secrets it declares, trust its code.
     func decide(_ decision: ApprovalDecision, job id: String) async throws -> ApprovalOutcome {
         let job = try await jobForApproval(id: id, token: decision.token)
         guard job.status.awaitsHuman else {
             return ApprovalOutcome(id: id, status: job.status.rawValue, message: "Already processed")
         }
-        guard ["approve", "deny"].contains(decision.action) else {
-            throw GatewayError.badRequest("action must be 'approve' or 'deny', not '\(decision.action)'")
-        }
-        let level = decision.level ?? "once"
-        guard ["once", "trust_code"].contains(level) else {
-            throw GatewayError.badRequest("level must be 'once' or 'trust_code', not '\(level)'")
+        let (action, level) = try checkedDecision(action: decision.action, level: decision.level)
+        var consent: PasskeyConsent?
+        if try await store.hasApprovers(tenant: job.tenantId) {
+            let supplied = (decision.secrets ?? [:]).filter { !$0.value.isEmpty }.keys.sorted()
+            consent = try await verifiedConsent(decision.passkey, tenant: job.tenantId, subject: job.id) { nonce, issuedAt in
+                try await decisionStatement(job: job, action: action, level: level, supplied: supplied, options: decision.options, nonce: nonce, issuedAt: issuedAt)
+            }
         }
         let now = clock.now()
-        if decision.action == "deny" {
-            let denied = try await store.transition(id, from: [.pending, .pendingScope, .awaitingSecrets], at: now, event: "job.denied") {
+        if action == "deny" {
+            let denied = try await store.transition(id, from: [.pending, .pendingScope, .awaitingSecrets], at: now, event: "job.denied", detail: ["by": consent?.credentialId ?? "token"]) {
                 $0.status = .denied
                 $0.completedAt = now
                 $0.error = "denied by the approver"
@@ -56,21 +75,27 @@ extension JobService {
             await changed(denied)
             return ApprovalOutcome(id: id, status: (denied?.status ?? job.status).rawValue)
         }
-        if job.kind == "scope" { return try await approveScope(job, decision: decision) }
+        if job.kind == "scope" { return try await approveScope(job, decision: decision, consent: consent) }
 
         let manifest = try SkillManifest.parse(job.code ?? "", configuration: manifestConfiguration)
         try await storeSupplied(decision.secrets, declared: manifest.secrets.map(\.rawValue), tenant: job.tenantId)
         if level == "trust_code", let hash = job.codeSHA256 {
-            try await store.trust(codeSHA256: hash, tenant: job.tenantId, at: now)
+            try await store.trust(
+                codeSHA256: hash, tenant: job.tenantId, at: now, consentJSON: try consent.map { try JSONBody.string($0) },
+                expiresAt: consent?.statement.expiresAt ?? decision.options?.expiresInMinutes.map { now + Int64($0) * 60_000 },
+                maxRuns: consent?.statement.maxRuns ?? decision.options?.maxRuns)
         }
         let missing = try await missingSecrets(manifest, tenant: job.tenantId)
-        let approvedBy = job.approvedBy ?? "human"
+        // A passkey decision is a person's ("human"); a token decision is only the link-holder's ("token").
+        let approvedBy = job.approvedBy ?? (consent == nil ? "token" : "human")
         let detail = job.approvalDetail ?? level
+        let record = try JSONBody.string(ApprovalRecord(method: consent == nil ? .token : .passkey, at: now, passkey: consent))
         if !missing.isEmpty {
             let waiting = try await store.transition(id, from: [.pending, .awaitingSecrets], at: now, event: "job.awaiting_secrets", detail: ["missing": missing.joined(separator: ",")]) {
                 $0.status = .awaitingSecrets
                 $0.approvedBy = approvedBy
                 $0.approvalDetail = detail
+                $0.consentJSON = record
             }
             await changed(waiting)
             return ApprovalOutcome(id: id, status: JobStatus.awaitingSecrets.rawValue, message: "Approved; waiting for secrets \(missing.joined(separator: ", "))", missingSecrets: missing)
@@ -82,6 +107,7 @@ extension JobService {
             $0.approvedBy = approvedBy
             $0.approvalDetail = detail
             $0.approvedAt = now
+            $0.consentJSON = record
         }
         guard let approved else { return ApprovalOutcome(id: id, status: job.status.rawValue, message: "Already processed") }
         await scheduler.wake()

@@ -10,6 +10,8 @@ import Vault
 struct ApprovalVerdict: Sendable {
     /// `trusted_code` or `session_policy` when it may; `nil` when a human must decide.
     var approvedBy: String?
+    /// The consent record for the result: the trust or the session, with the passkey decision behind it.
+    var record: ApprovalRecord?
     /// The session id, for `session_policy`.
     var detail: String?
     /// `trusted_code`, `session_policy`, `policy_violation` or `needs_approval`.
@@ -25,8 +27,10 @@ extension JobService {
     /// session of this tenant whose policy holds every declared secret and covers every declared host.
     /// Anything else waits for a human, and the verdict says why.
     func approvalDecision(manifest: SkillManifest, codeSHA256: String, sessionId: String?, caller: Caller) async throws -> ApprovalVerdict {
-        if try await store.isTrusted(codeSHA256: codeSHA256, tenant: caller.tenantId) {
-            return ApprovalVerdict(approvedBy: "trusted_code", reason: "trusted_code")
+        let now = clock.now()
+        if let trusted = try await store.trustedCode(codeSHA256: codeSHA256, tenant: caller.tenantId, at: now) {
+            let consent = try trusted.consentJSON.map { try JSONDecoder().decode(PasskeyConsent.self, from: Data($0.utf8)) }
+            return ApprovalVerdict(approvedBy: "trusted_code", record: ApprovalRecord(method: .trustedCode, at: now, passkey: consent), reason: "trusted_code")
         }
         guard let sessionId else { return ApprovalVerdict(reason: "needs_approval") }
         guard let session = try await store.session(id: sessionId, tenant: caller.tenantId) else {
@@ -37,10 +41,16 @@ extension JobService {
         }
         let policy = try JSONDecoder().decode(SessionPolicy.self, from: Data(session.policyJSON.utf8))
         let gaps = policy.gaps(for: manifest)
-        if gaps.secrets.isEmpty && gaps.networks.isEmpty {
-            return ApprovalVerdict(approvedBy: "session_policy", detail: sessionId, reason: "session_policy")
+        let codeFits = policy.approves(codeSHA256: codeSHA256)
+        if gaps.secrets.isEmpty && gaps.networks.isEmpty && codeFits {
+            let consents = try session.consentJSON.map { try JSONDecoder().decode([PasskeyConsent].self, from: Data($0.utf8)) } ?? []
+            // The scope approval behind this run: one that named this code, or one that allowed any.
+            let basis = consents.last { $0.statement.codeSha256 == codeSHA256 } ?? consents.last { $0.statement.anyCode == true }
+            let record = ApprovalRecord(method: .session, at: now, passkey: basis, sessionId: sessionId, anyCode: policy.anyCode == true)
+            return ApprovalVerdict(approvedBy: "session_policy", record: record, detail: sessionId, reason: "session_policy")
         }
-        let violations = gaps.secrets.map { "secret \($0) is not in the session's policy" }
+        let violations = (codeFits ? [] : ["code \(codeSHA256) was not approved for session \(sessionId): only the code shown with its scopes (or code trusted later) runs without a human"])
+            + gaps.secrets.map { "secret \($0) is not in the session's policy" }
             + gaps.networks.map { "host \($0) is not covered by the session's networks" }
         return ApprovalVerdict(reason: "policy_violation", violations: violations, newSecrets: gaps.secrets, newNetworks: gaps.networks)
     }
@@ -56,6 +66,7 @@ extension JobService {
 
     /// Counts a run approved by a session, and keeps the session alive.
     func noteSessionUse(_ job: JobRecord) async throws {
+        if job.approvedBy == "trusted_code", let hash = job.codeSHA256 { try await store.recordTrustedUse(codeSHA256: hash, tenant: job.tenantId) }
         guard job.approvedBy == "session_policy", let sessionId = job.approvalDetail else { return }
         try await store.recordSessionUse(id: sessionId, at: clock.now())
     }

@@ -19,7 +19,7 @@ extension JobService {
             let result = try await execute(job)
             if result.outcome == .sandboxError { metrics.sandboxFailed(stage: "jail") }
             let end = clock.now()
-            let resultJSON = try await resultDocument(result, job: job)
+            let resultJSON = try await resultDocument(result, job: job, finishedAt: end)
             finished = try await store.transition(id, from: [.executing], at: end, event: "job.finished", detail: ["outcome": result.outcome.rawValue]) {
                 $0.status = result.success ? .completed : .failed
                 $0.resultJSON = resultJSON
@@ -72,13 +72,18 @@ extension JobService {
 
     /// The result as stored and served: the runner's result, the request it answers, how the job was
     /// approved, and the attestation binding all of that to a quote.
-    private func resultDocument(_ result: RunResult, job: JobRecord) async throws -> String {
+    private func resultDocument(_ result: RunResult, job: JobRecord, finishedAt: Int64) async throws -> String {
         guard case .object(var members) = try JSONDecoder().decode(JSONValue.self, from: JSONBody.encoder.encode(result)) else {
             throw GatewayError.internalError("a result is not a JSON object")
         }
         members["request_id"] = .string(job.id)
         members["approved_by"] = job.approvedBy.map(JSONValue.string) ?? .null
         members["approval_detail"] = job.approvalDetail.map(JSONValue.string) ?? .null
+        // The consent record and the times, inside the attested part.
+        guard case .object(let consent) = try JSONDecoder().decode(JSONValue.self, from: JSONBody.encoder.encode(try runConsent(job, finishedAt: finishedAt))) else {
+            throw GatewayError.internalError("a consent record is not a JSON object")
+        }
+        members.merge(consent) { _, new in new }
         let started = ContinuousClock.now
         do {
             members["attestation"] = try await attestor.attest(.object(members))
@@ -88,6 +93,17 @@ extension JobService {
             throw error
         }
         return try JSONBody.string(JSONValue.object(members))
+    }
+
+    /// How the job was approved, with what arguments, and when. A job approved before consent records
+    /// existed, by a person through the link, says `token`: that is all that was proven.
+    func runConsent(_ job: JobRecord, finishedAt: Int64) throws -> RunConsent {
+        let approval = try job.consentJSON.map { try JSONDecoder().decode(ApprovalRecord.self, from: Data($0.utf8)) }
+            ?? ApprovalRecord(
+                method: job.approvedBy == "trusted_code" ? .trustedCode : job.approvedBy == "session_policy" ? .session : .token,
+                at: job.approvedAt ?? job.createdAt, sessionId: job.approvedBy == "session_policy" ? job.approvalDetail : nil)
+        let args = try JSONDecoder().decode([String: String].self, from: Data((job.argsJSON ?? "{}").utf8))
+        return RunConsent(approval: approval, args: args, createdAt: job.createdAt, approvedAt: job.approvedAt, startedAt: job.executedAt, finishedAt: finishedAt)
     }
 
     /// A sentence for a failed job's `error`.

@@ -53,7 +53,7 @@ extension JobService {
             _ = try validateCode(ExecuteRequest(skillCode: code))
             codeSHA256 = Identifiers.sha256Hex(Array(code.utf8))
         }
-        let requested = SessionPolicy(description: description, constraints: constraints, secrets: secrets, networks: networks)
+        let requested = SessionPolicy(description: description, constraints: constraints, secrets: secrets, networks: networks, codeHashes: codeSHA256.map { [$0] } ?? [])
 
         let sessionId: String
         var existingPolicy: SessionPolicy?
@@ -74,7 +74,9 @@ extension JobService {
             sessionId = Identifiers.make("session_")
         }
         let resulting = existingPolicy.map { $0.adding(requested) } ?? requested
-        let addsNothing = existingPolicy.map { Set($0.secrets).isSuperset(of: secrets) && Set($0.networks).isSuperset(of: networks) } ?? false
+        let addsNothing = existingPolicy.map {
+            Set($0.secrets).isSuperset(of: secrets) && Set($0.networks).isSuperset(of: networks) && codeSHA256.map($0.approves(codeSHA256:)) ?? true
+        } ?? false
 
         let now = clock.now()
         let token = Identifiers.approvalToken()
@@ -133,14 +135,26 @@ extension JobService {
     }
 
     /// Approving a scope creates (or extends) the session's policy; the scope request then reads `completed`.
-    func approveScope(_ job: JobRecord, decision: ApprovalDecision) async throws -> ApprovalOutcome {
+    /// The approver may widen it to any code within its hosts and secrets, and limit its life and runs;
+    /// with a passkey, its consent is kept with the session for the results it approves.
+    func approveScope(_ job: JobRecord, decision: ApprovalDecision, consent: PasskeyConsent?) async throws -> ApprovalOutcome {
         let document = try scopeDocument(job)
         try await storeSupplied(decision.secrets, declared: document.resulting.secrets, tenant: job.tenantId)
         let now = clock.now()
-        try await store.saveSession(id: document.sessionId, tenant: job.tenantId, policyJSON: try JSONBody.string(document.resulting), at: now)
+        var policy = document.resulting
+        if (consent?.statement.anyCode ?? decision.options?.anyCode) == true { policy.anyCode = true }
+        try await store.saveSession(id: document.sessionId, tenant: job.tenantId, policyJSON: try JSONBody.string(policy), at: now)
+        let options = decision.options
+        let expiresAt = consent?.statement.expiresAt ?? options?.expiresInMinutes.map { now + Int64($0) * 60_000 }
+        let maxRuns = consent?.statement.maxRuns ?? options?.maxRuns
+        if expiresAt != nil || maxRuns != nil { try await store.limitSession(id: document.sessionId, expiresAt: expiresAt, maxRuns: maxRuns) }
+        if let consent, let session = try await store.session(id: document.sessionId, tenant: job.tenantId) {
+            let earlier = try session.consentJSON.map { try JSONDecoder().decode([PasskeyConsent].self, from: Data($0.utf8)) } ?? []
+            try await store.setSessionConsent(id: document.sessionId, consentJSON: try JSONBody.string(earlier + [consent]))
+        }
         let done = try await store.transition(job.id, from: [.pendingScope], at: now, event: "scope.approved", detail: ["session": document.sessionId]) {
             $0.status = .completed
-            $0.approvedBy = "human"
+            $0.approvedBy = consent == nil ? "token" : "human"
             $0.approvalDetail = document.sessionId
             $0.approvedAt = now
             $0.completedAt = now
@@ -163,9 +177,14 @@ extension JobService {
         let policy = try JSONDecoder().decode(SessionPolicy.self, from: Data(session.policyJSON.utf8))
         let now = clock.now()
         let status = session.revokedAt != nil ? "revoked" : (sessionInactivity(session, at: now) == nil ? "active" : "expired")
-        return SessionInfo(
+        var info = SessionInfo(
             sessionId: session.id, status: status, createdAt: session.createdAt, lastActivity: session.lastActivity,
             ageMinutes: Int((now - session.createdAt) / 60_000), idleMinutes: Int((now - session.lastActivity) / 60_000), runs: session.runs,
-            policy: SessionPolicyView(description: policy.description, constraints: policy.constraints, allowedSecrets: policy.secrets, allowedNetworks: policy.networks))
+            policy: SessionPolicyView(
+                description: policy.description, constraints: policy.constraints, allowedSecrets: policy.secrets, allowedNetworks: policy.networks,
+                approvedCode: policy.codeHashes ?? [], anyCode: policy.anyCode == true))
+        info.expiresAt = session.expiresAt
+        info.maxRuns = session.maxRuns
+        return info
     }
 }

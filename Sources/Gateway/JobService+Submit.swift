@@ -53,6 +53,7 @@ extension JobService {
             job.approvedBy = approvedBy
             job.approvalDetail = decision.detail
             job.approvedAt = now
+            job.consentJSON = try decision.record.map { try JSONBody.string($0) }
             job.status = missing.isEmpty ? .approved : .awaitingSecrets
         }
         // One transaction checks every limit and stores the job; an approved job is queued by that insert.

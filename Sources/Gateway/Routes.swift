@@ -37,6 +37,18 @@ struct Routes {
             return try JSONBody.response(try await service.signup(signup), status: .created)
         }
         router.get("/approve/:id") { request, context in try await approvalPage(request, context) }
+        router.post("/approve/:id/challenge") { request, context in
+            let body = try await request.decodeJSON(ChallengeRequest.self, context: context)
+            return try JSONBody.response(try await service.approvalChallenge(body, job: try context.parameters.require("id")))
+        }
+        router.get("/signup") { _, _ in html(AccountPages.signup()) }
+        router.get("/claim") { _, _ in html(AccountPages.claim()) }
+        router.post("/signup/passkey/challenge") { request, context in
+            try JSONBody.response(try await service.signupChallenge(name: try await request.decodeJSON(SignupRequest.self, context: context).name))
+        }
+        router.post("/signup/passkey") { request, context in
+            try JSONBody.response(try await service.signupWithPasskey(try await request.decodeJSON(PasskeyEnrolment.self, context: context)), status: .created)
+        }
         router.get("/v1/attestation") { request, _ in
             let nonceText = request.uri.queryParameters.get("nonce") ?? ""
             guard let nonce = bytes(fromHex: nonceText), (8...64).contains(nonce.count) else {
@@ -83,6 +95,36 @@ struct Routes {
             }
             return try JSONBody.response(["deleted": "true", "session_id": id])
         }
+        api.post("/approvers/challenge") { request, context in
+            let body = try await request.decodeJSON(SignupRequest.self, context: context)
+            return try JSONBody.response(try await service.enrolChallenge(name: body.name, caller: try context.requireCaller()))
+        }
+        api.post("/approvers") { request, context in
+            let enrolment = try await request.decodeJSON(PasskeyEnrolment.self, context: context)
+            return try JSONBody.response(try await service.enrol(enrolment, caller: try context.requireCaller()), status: .created)
+        }
+        api.get("/approvers") { _, context in try JSONBody.response(["approvers": try await service.approvers(caller: try context.requireCaller())]) }
+        api.delete("/approvers/:id") { request, context in
+            let caller = try context.requireCaller()
+            let id = try context.parameters.require("id")
+            try await service.revokeApprover(id, passkey: try await ownerPasskey(request, context), caller: caller)
+            return try JSONBody.response(["revoked": id])
+        }
+        api.post("/account/challenge") { request, context in
+            let body = try await request.decodeJSON(OwnerChallengeRequest.self, context: context)
+            return try JSONBody.response(try await service.ownerChallenge(purpose: body.purpose, subject: body.subject, caller: try context.requireCaller()))
+        }
+        api.post("/account/agent-key") { request, context in
+            let caller = try context.requireCaller()
+            return try JSONBody.response(try await service.replaceAgentKey(passkey: try await ownerPasskey(request, context), caller: caller), status: .created)
+        }
+        api.get("/trusted") { _, context in try JSONBody.response(["trusted": try await service.trusted(caller: try context.requireCaller())]) }
+        api.delete("/trusted/:sha256") { request, context in
+            let caller = try context.requireCaller()
+            let hash = try context.parameters.require("sha256")
+            try await service.untrust(hash, passkey: try await ownerPasskey(request, context), caller: caller)
+            return try JSONBody.response(["revoked": hash])
+        }
         api.get("/me") { _, context in try JSONBody.response(try await service.me(try context.requireCaller())) }
         api.get("/history") { request, context in
             let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 50, 1), 500)
@@ -110,8 +152,20 @@ struct Routes {
         }
     }
 
+    /// The optional `{passkey}` body of an owner's DELETE.
+    private func ownerPasskey(_ request: Request, _ context: GatewayContext) async throws -> PasskeyAssertion? {
+        let body = try await request.collectedBodyOrEmpty(context: context)
+        guard !body.isEmpty else { return nil }
+        return try await request.decodeJSON(OwnerAction.self, context: context, body: body).passkey
+    }
+
     private func putSecret(name: String?, _ request: Request, _ context: GatewayContext) async throws -> Response {
         let caller = try context.requireCaller()
+        // An agent key must not choose the values an approver's account runs with (a secret of its own
+        // in place of the person's): there, values are typed on the approval page and signed for.
+        guard try await !service.store.hasApprovers(tenant: caller.tenantId) else {
+            throw GatewayError.forbidden("this account has approvers: secret values are supplied on the approval page with an approver's passkey, not with the agent key")
+        }
         let body = try await request.decodeJSON(SecretValue.self, context: context)
         guard let name = name ?? body.name else { throw GatewayError.badRequest("missing field 'name'") }
         if let bodyName = body.name, bodyName != name { throw GatewayError.badRequest("the body's name '\(bodyName)' differs from the path's '\(name)'") }
@@ -141,7 +195,7 @@ struct Routes {
         let token = request.uri.queryParameters.get("token")
         do {
             let job = try await service.jobForApproval(id: id, token: token)
-            let details = try await service.approvalRequest(for: job)
+            let details = try await service.approvalView(for: job)
             if request.prefersHTML { return html(ApprovalPage.render(details, token: token ?? "")) }
             return try JSONBody.response(details)
         } catch let error as GatewayError where request.prefersHTML {
@@ -197,7 +251,14 @@ enum FormDecision {
         case let other?: throw GatewayError.badRequest("decision must be approve_once, trust_code or deny, not '\(other)'")
         }
         guard let action else { throw GatewayError.badRequest("missing form field 'action' (or 'decision')") }
-        return ApprovalDecision(token: token, action: action, level: level, secrets: secrets.isEmpty ? nil : secrets)
+        func count(_ field: String) throws -> Int? {
+            guard let text = fields[field], !text.isEmpty else { return nil }
+            guard let value = Int(text), value > 0 else { throw GatewayError.badRequest("form field '\(field)' must be a positive whole number, not '\(text)'") }
+            return value
+        }
+        let options = ScopeOptions(anyCode: fields["any_code"] == "true" ? true : nil, expiresInMinutes: try count("expires_in_minutes"), maxRuns: try count("max_runs"))
+        return ApprovalDecision(
+            token: token, action: action, level: level, secrets: secrets.isEmpty ? nil : secrets, options: options == ScopeOptions() ? nil : options)
     }
 
     private static func decode(_ text: Substring) -> String {

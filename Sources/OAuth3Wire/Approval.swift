@@ -7,11 +7,17 @@ public struct ApprovalDecision: Codable, Sendable, Hashable {
     public var level: String?
     /// Values for the job's missing secrets, stored for the job's tenant.
     public var secrets: [String: String]?
-    public init(token: String, action: String, level: String? = nil, secrets: [String: String]? = nil) {
+    /// Scope options (see ``ScopeOptions``).
+    public var options: ScopeOptions?
+    /// Required when the tenant has approvers: the passkey's assertion over the decision's statement.
+    public var passkey: PasskeyAssertion?
+    public init(token: String, action: String, level: String? = nil, secrets: [String: String]? = nil, options: ScopeOptions? = nil, passkey: PasskeyAssertion? = nil) {
         self.token = token
         self.action = action
         self.level = level
         self.secrets = secrets
+        self.options = options
+        self.passkey = passkey
     }
 }
 
@@ -32,6 +38,13 @@ public struct ApprovalRequest: Codable, Sendable, Hashable {
     public var sessionId: String?
     public var timeoutSeconds: Int?
     public var createdAt: Int64
+    /// The account asking (its id and name), the arguments the job runs with, and who runs it.
+    public var tenantId: String?
+    public var accountName: String?
+    public var args: [String: String]?
+    public var enclave: EnclaveIdentity?
+    /// Whether deciding needs an approver's passkey (the account has approvers); the token then only reads.
+    public var passkeyRequired: Bool?
     public init(id: String, status: String, kind: String, skillId: String?, description: String?, code: String?, codeSha256: String?, networks: [String], secrets: [String], missingSecrets: [String], constraints: [String]?, sessionId: String?, timeoutSeconds: Int?, createdAt: Int64) {
         self.id = id
         self.status = status
@@ -51,7 +64,7 @@ public struct ApprovalRequest: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case id, status, kind, skillId = "skill_id", description, code, codeSha256 = "code_sha256", networks, secrets
         case missingSecrets = "missing_secrets", constraints, sessionId = "session_id", timeoutSeconds = "timeout_seconds"
-        case createdAt = "created_at"
+        case createdAt = "created_at", tenantId = "tenant_id", accountName = "account_name", args, enclave, passkeyRequired = "passkey_required"
     }
 }
 

@@ -40,7 +40,7 @@ public struct ExecutionStatus: Codable, Sendable, Hashable {
     public var approvedAt: Int64?
     public var executedAt: Int64?
     public var completedAt: Int64?
-    /// How the job was approved: `human`, `trusted_code`, `session_policy`.
+    /// How the job was approved: `human` (an approver's passkey), `token` (whoever held the approval link, for accounts without approvers), `trusted_code`, `session_policy`.
     public var approvedBy: String?
     /// Secrets the job declares that have no value yet (`awaiting_secrets`).
     public var missingSecrets: [String]?

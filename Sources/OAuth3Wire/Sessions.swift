@@ -29,11 +29,20 @@ public struct SessionPolicyView: Codable, Sendable, Hashable {
     public var constraints: [String]
     public var allowedSecrets: [String]
     public var allowedNetworks: [String]
-    public init(description: String, constraints: [String], allowedSecrets: [String], allowedNetworks: [String]) {
+    /// The code its scopes showed (SHA-256): what runs without a human, unless `any_code`.
+    public var approvedCode: [String]?
+    /// The approver allowed any code within these hosts and secrets.
+    public var anyCode: Bool?
+    public init(description: String, constraints: [String], allowedSecrets: [String], allowedNetworks: [String], approvedCode: [String]? = nil, anyCode: Bool? = nil) {
         self.description = description
         self.constraints = constraints
         self.allowedSecrets = allowedSecrets
         self.allowedNetworks = allowedNetworks
+        self.approvedCode = approvedCode
+        self.anyCode = anyCode
+    }
+    enum CodingKeys: String, CodingKey {
+        case description, constraints, allowedSecrets, allowedNetworks, approvedCode = "approved_code", anyCode = "any_code"
     }
 }
 
@@ -48,6 +57,9 @@ public struct SessionInfo: Codable, Sendable, Hashable {
     public var idleMinutes: Int
     public var runs: Int
     public var policy: SessionPolicyView
+    /// The expiry (Unix ms) and run count the approver set, if any.
+    public var expiresAt: Int64?
+    public var maxRuns: Int?
     public init(sessionId: String, status: String, createdAt: Int64, lastActivity: Int64, ageMinutes: Int, idleMinutes: Int, runs: Int, policy: SessionPolicyView) {
         self.sessionId = sessionId
         self.status = status
@@ -60,7 +72,7 @@ public struct SessionInfo: Codable, Sendable, Hashable {
     }
     enum CodingKeys: String, CodingKey {
         case sessionId = "session_id", status, createdAt = "created_at", lastActivity = "last_activity", ageMinutes = "age_minutes"
-        case idleMinutes = "idle_minutes", runs, policy
+        case idleMinutes = "idle_minutes", runs, policy, expiresAt = "expires_at", maxRuns = "max_runs"
     }
 }
 

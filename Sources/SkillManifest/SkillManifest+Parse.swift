@@ -4,7 +4,8 @@ extension SkillManifest {
     /// The header is the leading block of `//` comment lines (blank lines and a `#!` line may precede it).
     /// Lines are split the way JavaScript splits them (`\n`, `\r\n`, `\r`, U+2028, U+2029), so the header we
     /// read is exactly the comment block Deno sees: a value cannot smuggle code past us on a "line" that
-    /// JavaScript would end early.
+    /// JavaScript would end early. U+2028, U+2029, bidirectional controls and invisible characters are
+    /// refused anywhere in the source (``DeceptiveCharacters``), so the approval page shows what Deno runs.
     ///
     /// - Parameters:
     ///   - source: the skill's source bytes.
@@ -26,6 +27,8 @@ extension SkillManifest {
         guard let text = String(validating: source, as: UTF8.self) else {
             throw ManifestError(problems: [.init(line: 0, tag: nil, message: "source is not valid UTF-8")])
         }
+        let deceptive = DeceptiveCharacters.problems(in: text)
+        if !deceptive.isEmpty { throw ManifestError(problems: deceptive) }
         var parser = HeaderParser(configuration: configuration)
         return try parser.parse(text)
     }
@@ -64,9 +67,6 @@ private struct HeaderParser {
             headerLines = index + 1
             readComment(line.dropFirst(2), line: index + 1)
             index += 1
-        }
-        for (offset, line) in lines.enumerated() where line.unicodeScalars.contains(where: isTrojanSourceControl) {
-            problems.append(.init(line: offset + 1, tag: nil, message: "contains bidirectional override characters, which can make code read differently from what runs"))
         }
         if !sawSkillTag {
             problems.append(.init(line: 0, tag: "skill", message: "the header must name the skill: add a line '// @skill my-skill' at the top"))
@@ -196,7 +196,3 @@ func trimmed(_ text: some StringProtocol) -> Substring {
     return Substring(scalars[first...last])
 }
 
-/// The bidi embedding, override and isolate characters flagged anywhere in a skill ("Trojan Source").
-func isTrojanSourceControl(_ scalar: Unicode.Scalar) -> Bool {
-    (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
-}

@@ -41,7 +41,7 @@ public struct JobRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
     /// SHA-256 of the approval token; the token itself is only ever in the approval URL.
     public var tokenHash: Data
     public var tokenExpiresAt: Int64
-    /// `human`, `trusted_code`, `session_policy`.
+    /// `human` (a passkey decision), `token` (the approval link decided), `trusted_code`, `session_policy`.
     public var approvedBy: String?
     /// Why: the session id for `session_policy`, the approval level for `human`.
     public var approvalDetail: String?
@@ -53,6 +53,8 @@ public struct JobRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
     public var executedAt: Int64?
     public var completedAt: Int64?
     public var updatedAt: Int64
+    /// How it was approved (`OAuth3Wire.ApprovalRecord` as JSON), for its attested result.
+    public var consentJSON: String?
 
     public init(
         id: String, tenantId: String, kind: String, skillId: String?, code: String?, codeSHA256: String?, argsJSON: String?,
@@ -97,6 +99,8 @@ public struct SessionRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var expiresAt: Int64?
     public var maxRuns: Int?
     public var runs: Int
+    /// The passkey consents that approved its scopes (`[OAuth3Wire.PasskeyConsent]` as JSON), if any.
+    public var consentJSON: String?
 
     public init(id: String, tenantId: String, policyJSON: String, createdAt: Int64) {
         self.id = id

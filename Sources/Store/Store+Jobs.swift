@@ -63,18 +63,43 @@ extension Store {
         }
     }
 
-    /// Remembers that `tenant` trusts the code with this hash.
-    public func trust(codeSHA256: String, tenant: String, at now: Int64) async throws {
+    /// Remembers that `tenant` trusts the code with this hash, with the consent that said so and an optional
+    /// expiry and run count. Trusting it again replaces those.
+    public func trust(codeSHA256: String, tenant: String, at now: Int64, consentJSON: String? = nil, expiresAt: Int64? = nil, maxRuns: Int? = nil) async throws {
         try await writer.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO trustedCode (tenantId, codeSHA256, createdAt) VALUES (?, ?, ?)", arguments: [tenant, codeSHA256, now])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO trustedCode (tenantId, codeSHA256, createdAt, consentJSON, expiresAt, maxRuns, runs) VALUES (?, ?, ?, ?, ?, ?, 0)",
+                arguments: [tenant, codeSHA256, now, consentJSON, expiresAt, maxRuns])
             try Self.appendAudit(db, tenant: tenant, job: nil, event: "code.trusted", detail: ["code_sha256": codeSHA256], at: now)
         }
     }
 
-    /// Whether `tenant` trusts the code with this hash.
-    public func isTrusted(codeSHA256: String, tenant: String) async throws -> Bool {
+    /// The tenant's trust in this code, when it is still in force at `now` (not expired, runs left).
+    public func trustedCode(codeSHA256: String, tenant: String, at now: Int64) async throws -> TrustedCodeRecord? {
         try await writer.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM trustedCode WHERE tenantId = ? AND codeSHA256 = ?", arguments: [tenant, codeSHA256]) ?? false
+            try TrustedCodeRecord.filter(Column("tenantId") == tenant && Column("codeSHA256") == codeSHA256).fetchOne(db).flatMap { $0.isActive(at: now) ? $0 : nil }
+        }
+    }
+
+    /// The tenant's trusted code, newest first.
+    public func trustedCode(tenant: String) async throws -> [TrustedCodeRecord] {
+        try await writer.read { db in try TrustedCodeRecord.filter(Column("tenantId") == tenant).order(Column("createdAt").desc).fetchAll(db) }
+    }
+
+    /// Stops trusting the code; `false` when the tenant did not trust it.
+    public func untrust(codeSHA256: String, tenant: String, at now: Int64) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM trustedCode WHERE tenantId = ? AND codeSHA256 = ?", arguments: [tenant, codeSHA256])
+            guard db.changesCount > 0 else { return false }
+            try Self.appendAudit(db, tenant: tenant, job: nil, event: "code.untrusted", detail: ["code_sha256": codeSHA256], at: now)
+            return true
+        }
+    }
+
+    /// Counts one run approved by trusted code.
+    public func recordTrustedUse(codeSHA256: String, tenant: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE trustedCode SET runs = runs + 1 WHERE tenantId = ? AND codeSHA256 = ?", arguments: [tenant, codeSHA256])
         }
     }
 }

@@ -100,6 +100,39 @@ extension Store {
             }
             try db.execute(sql: "INSERT INTO auditHead (id, seq, hash, mac) SELECT 1, seq, hash, NULL FROM audit ORDER BY seq DESC LIMIT 1")
         }
+        migrator.registerMigration("v4: approvers, consent challenges, consent records") { db in
+            // Passkeys enrolled as a tenant's approvers: only a signature by one of these decides for that tenant.
+            try db.create(table: "approver") { t in
+                t.primaryKey("credentialId", .text)
+                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("publicKey", .blob).notNull()
+                t.column("algorithm", .integer).notNull()
+                t.column("signCount", .integer).notNull()
+                t.column("createdAt", .integer).notNull()
+                t.column("revokedAt", .integer)
+            }
+            try db.create(index: "approver_tenant", on: "approver", columns: ["tenantId"])
+            // Challenges handed to a page, single use and short-lived; the statement is what the passkey must sign.
+            try db.create(table: "consentChallenge") { t in
+                t.primaryKey("nonce", .text)
+                t.column("tenantId", .text)
+                t.column("subject", .text).notNull()
+                t.column("statementJSON", .text).notNull()
+                t.column("expiresAt", .integer).notNull()
+                t.column("usedAt", .integer)
+            }
+            // How each job was approved (the passkey signature, when there is one), for its attested result.
+            try db.alter(table: "job") { t in t.add(column: "consentJSON", .text) }
+            // Trusted code and sessions keep the consent that created them, and an optional expiry and run count.
+            try db.alter(table: "trustedCode") { t in
+                t.add(column: "consentJSON", .text)
+                t.add(column: "expiresAt", .integer)
+                t.add(column: "maxRuns", .integer)
+                t.add(column: "runs", .integer).notNull().defaults(to: 0)
+            }
+            try db.alter(table: "session") { t in t.add(column: "consentJSON", .text) }
+        }
         return migrator
     }
 }

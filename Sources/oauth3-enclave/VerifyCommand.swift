@@ -1,11 +1,13 @@
 import ArgumentParser
 import Attestation
+import Consent
 import DCAPVerifier
 import Foundation
 import OAuth3Wire
 
 /// `oauth3-enclave verify`: verifies a result (its binding to a quote) or a bare quote, down to Intel's
-/// root with collateral, and the application's identity from the event log. One line per check.
+/// root with collateral, the application's identity from the event log, and the result's consent record
+/// (``ConsentVerifier``: whose passkey approved what). One line per check.
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Verify a result's attestation, or a bare quote, offline or against a PCCS.",
@@ -27,6 +29,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let time = now.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()
         let roots: [QuoteVerifier.Root] = allowDevRoot ? [.intel, .development] : [.intel]
         var checks: [QuoteVerifier.Check] = []
+        var consentSummary: String?
         var parsed: Quote?
         var entries: [EventLogEntry]?
         if let quotePath = quote {
@@ -44,6 +47,11 @@ struct VerifyCommand: AsyncParsableCommand {
             }
             let result = document["result"].flatMap { $0["attestation"] == nil ? nil : $0 } ?? document
             checks += await ResultVerifier.verify(result: result, roots: roots, at: time).checks
+            if result["approval"] != nil {
+                let consent = ConsentVerifier.verify(result: result)
+                checks += consent.checks.map { QuoteVerifier.Check(name: $0.name, passed: $0.passed, detail: $0.detail) }
+                consentSummary = consent.summary
+            }
             if let hex = result["attestation"]?["quote"]?.stringValue, let raw = bytes(fromHex: hex) { parsed = try? Quote.parse(raw) }
             if let log = result["attestation"]?["event_log"], let encoded = try? JSONEncoder().encode(log) { entries = try? EventLog.decode(Array(encoded)) }
         } else {
@@ -103,18 +111,19 @@ struct VerifyCommand: AsyncParsableCommand {
         let passed = !checks.isEmpty && checks.allSatisfy(\.passed)
         if json {
             struct Report: Encodable {
-                let passed: Bool; let checks: [QuoteVerifier.Check]; let tcb_status: String?; let advisory_ids: [String]
+                let passed: Bool; let checks: [QuoteVerifier.Check]; let tcb_status: String?; let advisory_ids: [String]; let consent: String?
                 let app_id: String?; let compose_hash: String?; let instance_id: String?; let development_root_allowed: Bool
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(Report(
-                passed: passed, checks: checks, tcb_status: tcbStatus, advisory_ids: advisories, app_id: application?.appID,
+                passed: passed, checks: checks, tcb_status: tcbStatus, advisory_ids: advisories, consent: consentSummary, app_id: application?.appID,
                 compose_hash: application?.composeHash, instance_id: application?.instanceID, development_root_allowed: allowDevRoot)), as: UTF8.self))
         } else {
             if allowDevRoot { print("⚠️  --allow-dev-root: a quote from the DEVELOPMENT guest agent passes; that proves nothing about hardware.") }
             for check in checks { print("\(check.passed ? "✔" : "✘") \(check.name): \(check.detail)") }
             if let tcbStatus { print("TCB status \(tcbStatus)" + (advisories.isEmpty ? "" : ", advisories \(advisories.joined(separator: ", "))")) }
+            if let consentSummary { print("consent: \(consentSummary)") }
             if let application { print("app_id \(application.appID ?? "?")  compose_hash \(application.composeHash ?? "?")  instance_id \(application.instanceID ?? "?")") }
             print(passed ? "VERIFIED" : "NOT VERIFIED")
         }

@@ -105,7 +105,7 @@ struct AccountStorageTests {
             let listed = try #require(try await agent.sessions().sessions.first)
             #expect(listed.runs == run && listed.lastActivity == clock.now(), "run \(run): \(listed)")
         }
-        // No API sets a run count or an expiry yet: the operator's row does (the policy reads it).
+        // Set in the row here (the scope page sets them too: ConsentTokenTests), so the clock can pass the expiry.
         _ = try await Self.sqlite(database, "UPDATE session SET maxRuns = 2 WHERE id = ?", [session])
         let usedUp = try await agent.execute(.init(skillCode: github, sessionId: session))
         #expect(usedUp.status == "pending" && usedUp.policyViolations == ["session \(session) is used up: 2 runs"], "\(usedUp)")

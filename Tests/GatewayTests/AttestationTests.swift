@@ -62,7 +62,7 @@ struct AttestationTests {
         let checks = await verify(result)
         #expect(failed(checks).isEmpty, "\(checks.filter { !$0.passed })")
         #expect(checks.count >= 11)
-        #expect(result["request_id"]?.stringValue?.hasPrefix("exec_") == true && result["approved_by"]?.stringValue == "human")
+        #expect(result["request_id"]?.stringValue?.hasPrefix("exec_") == true && result["approved_by"]?.stringValue == "token")
         #expect(result["attestation"]?["guest_agent"]?.stringValue == "development:\(daemon.agentSocket)")
         // Without the development root, the same quote does not chain to a trusted root.
         let strictFailures = failed(await verify(result, roots: [.intel]))

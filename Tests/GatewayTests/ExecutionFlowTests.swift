@@ -42,8 +42,9 @@ struct ExecutionFlowTests {
         let done = try await agent.poll(submitted.requestId, timeout: .seconds(60))
         #expect(done.status == "completed")
         #expect(done.result?["stdout"]?.stringValue == "hello from the enclave\n")
-        #expect(done.result?["approved_by"]?.stringValue == "human")
-        #expect(done.approvedBy == "human")
+        // The link's token decided (this account has no approver passkey): never "human".
+        #expect(done.result?["approved_by"]?.stringValue == "token" && done.result?["approval"]?["method"]?.stringValue == "token")
+        #expect(done.approvedBy == "token")
     }
 
     @Test("A long-poll returns promptly when the job completes, not at its limit")
@@ -150,7 +151,7 @@ struct ExecutionFlowTests {
         let two = try await agent.execute(.init(skillId: "second", skillCode: hello))
         let history = try await agent.history(limit: 10).history
         #expect(history.map(\.requestId) == [two.requestId, one.requestId])
-        #expect(history[1].status == "completed" && history[1].approvedBy == "human" && history[1].outcome == "ok" && history[1].skillId == "first")
+        #expect(history[1].status == "completed" && history[1].approvedBy == "token" && history[1].outcome == "ok" && history[1].skillId == "first")
         let me = try await agent.me()
         #expect(me.tenantId == tenantId && me.name == "historian" && me.jobs == 2 && me.authentication == "api_key")
     }

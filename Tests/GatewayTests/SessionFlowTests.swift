@@ -13,7 +13,8 @@ let github = """
     """
 
 let scopeRequest = ScopeRequest(
-    description: "GitHub read access for my-org", constraints: ["Only read", "my-org only"], secrets: ["GH_TOKEN"], networks: ["api.github.com"])
+    description: "GitHub read access for my-org", constraints: ["Only read", "my-org only"], secrets: ["GH_TOKEN"], networks: ["api.github.com"],
+    skillCode: github)
 
 @Suite("Sessions and scopes", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct SessionFlowTests {
@@ -53,9 +54,11 @@ struct SessionFlowTests {
         let greedy = github.replacingOccurrences(of: "// @secrets GH_TOKEN", with: "// @secrets GH_TOKEN\n// @secrets NPM_TOKEN")
         let more = try await agent.execute(.init(skillCode: greedy, sessionId: session))
         #expect(more.status == "pending" && more.approvalUrl != nil)
-        #expect(more.policyViolations == ["secret NPM_TOKEN is not in the session's policy"])
+        // Other code than the scope showed: a gap of its own, besides the secret.
+        #expect(more.policyViolations?.count == 2 && more.policyViolations?.first?.contains("was not approved for session \(session)") == true)
+        #expect(more.policyViolations?.last == "secret NPM_TOKEN is not in the session's policy")
         let elsewhere = try await agent.execute(.init(skillCode: github.replacingOccurrences(of: "api.github.com", with: "api.gitlab.com"), sessionId: session))
-        #expect(elsewhere.policyViolations == ["host api.gitlab.com:443 is not covered by the session's networks"])
+        #expect(elsewhere.policyViolations?.last == "host api.gitlab.com:443 is not covered by the session's networks")
         let history = try await agent.history().history
         #expect(history.first { $0.requestId == fits.requestId }?.approvedBy == "session_policy")
     }
@@ -113,10 +116,11 @@ struct SessionFlowTests {
         again.sessionId = session
         let same = try await agent.scope(again)
         #expect(same.status == "completed" && same.approvalUrl == nil)
+        let uploads = github.replacingOccurrences(of: "api.github.com", with: "uploads.github.com")
         again.networks = ["uploads.github.com"]
+        again.skillCode = uploads
         let wider = try await agent.scope(again)
         #expect(wider.status == "pending_scope" && wider.sessionId == session)
-        let uploads = github.replacingOccurrences(of: "api.github.com", with: "uploads.github.com")
         #expect(try await agent.execute(.init(skillCode: uploads, sessionId: session)).status == "pending", "not before approval")
         try await approve(daemon, wider)
         #expect(try await agent.execute(.init(skillCode: uploads, sessionId: session)).status == "approved")

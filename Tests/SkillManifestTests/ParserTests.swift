@@ -50,14 +50,21 @@ struct ParserTests {
         #expect(manifest.secrets.isEmpty)
     }
 
-    @Test("JavaScript line terminators end a header line: U+2028 cannot hide code inside a value")
+    @Test("U+2028 and U+2029 (line ends to JavaScript, not to HTML) are refused anywhere, with line and column")
     func javaScriptLineTerminators() {
         let found = problems("// @skill a\n// @network api.example.com\u{2028}fetch('http://169.254.169.254')\n")
-        // JavaScript sees the fetch as code, so for us the header ends there and the host line is valid:
-        // the smuggled text is code, not part of a grant.
-        #expect(found.isEmpty)
-        let manifest = try? SkillManifest.parse("// @skill a\n// @network api.example.com\u{2028}// @network evil.example.com\n")
-        #expect(manifest?.network.map(\.host) == ["api.example.com", "evil.example.com"])
+        #expect(found.count == 1 && found[0].line == 2 && found[0].message.hasSuffix("what runs): U+2028 at column \("// @network api.example.com".count + 1)"), "\(found)")
+        #expect(problems("// @skill a\nconsole.log(1)\u{2029}\n").first?.message.contains("U+2029") == true)
+    }
+
+    @Test("Bidirectional controls and invisible characters are refused in code as well as in the header")
+    func invisibleCharacters() {
+        for scalar in ["\u{202E}", "\u{2066}", "\u{200B}", "\u{FEFF}", "\u{00AD}", "\u{200F}", "\u{0085}", "\u{000B}"] {
+            let found = problems("// @skill a\nconst isAdmin = false; /* \(scalar) */ console.log(isAdmin)\n")
+            #expect(found.count == 1 && found[0].line == 2, "\(scalar.unicodeScalars.first!.value): \(found)")
+        }
+        // A lone CR is a line end to both JavaScript and HTML: allowed.
+        #expect(problems("// @skill a\rconsole.log(1)\r").isEmpty)
     }
 
     @Test("Every problem is reported at once, in source order, with line and tag")
