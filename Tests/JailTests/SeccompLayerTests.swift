@@ -61,17 +61,24 @@ struct SeccompLayerTests {
 
     @Test("The egress bridge runs as the job's user: no capabilities, no_new_privs, and exactly one seccomp filter, its own", arguments: userNamespaceModes)
     func bridgeProcess(userNamespace: Bool) async throws {
-        var harness = try await JailHarness(arguments: ["sleep", "3"], userNamespace: userNamespace)
+        var harness = try await JailHarness(arguments: ["sleep", "5"], userNamespace: userNamespace)
         let port: UInt16 = 3128  // the daemon's own choice; the job's network namespace holds nothing else
         harness.configuration.egressBridge = EgressBridge(port: port, socketPath: "/run/oauth3/egress.sock")
         async let run = harness.run()
+        // Init makes the listener and forks the bridge, which then loads its filter (listen is not in it); so
+        // the socket is seen before the filter is in place, and for a moment in init too. The holder is looked
+        // up again each time and read once its filter is in place, or at the deadline; a bridge that never
+        // loads one still fails below. (Read at the first sight of the socket, a loaded machine caught that
+        // moment.)
         var bridge: Int32?
-        let deadline = ContinuousClock.now + .seconds(2)
-        while bridge == nil && ContinuousClock.now < deadline {
-            bridge = Self.process(listeningOn: port)
-            if bridge == nil { try await Task.sleep(for: .milliseconds(20)) }
+        var status = ""
+        let deadline = ContinuousClock.now + .seconds(4)
+        while ContinuousClock.now < deadline {
+            bridge = Self.process(listeningOn: port) ?? bridge
+            status = bridge.flatMap { try? String(contentsOfFile: "/proc/\($0)/status", encoding: .utf8) } ?? status
+            if Self.fields(of: status)["Seccomp"] == "2" { break }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        let status = bridge.flatMap { try? String(contentsOfFile: "/proc/\($0)/status", encoding: .utf8) } ?? ""
         let finished = try await run
         #expect(finished.status == 0 && finished.out == "ok\n", "\(finished)")
         let pid = try #require(bridge, "no process of the jail listened on 127.0.0.1:\(port)")
