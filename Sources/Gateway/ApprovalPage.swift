@@ -50,15 +50,17 @@ enum ApprovalPage {
         if ["pending", "pending_scope", "awaiting_secrets"].contains(request.status) {
             body += "<form method=\"post\" action=\"/approve/\(escape(request.id))\">\n"
             body += "<input type=\"hidden\" name=\"token\" value=\"\(escape(token))\">\n"
+            // A missing value is required to approve (the job could not start without it, and would stop at
+            // awaiting_secrets); Deny skips the check (formnovalidate).
             for name in request.missingSecrets {
                 body += "<label>Value for <code>\(escape(name))</code> (stored sealed, never shown again): "
-                    + "<input type=\"password\" name=\"secrets[\(escape(name))]\" autocomplete=\"off\"></label>\n"
+                    + "<input type=\"password\" name=\"secrets[\(escape(name))]\" autocomplete=\"off\" required></label>\n"
             }
             body += "<p><button type=\"submit\" name=\"decision\" value=\"approve_once\">Approve once</button>"
             if request.kind == "execute" {
                 body += "<button type=\"submit\" name=\"decision\" value=\"trust_code\">Trust this code</button>"
             }
-            body += "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"deny\">Deny</button></p>\n"
+            body += "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"deny\" formnovalidate>Deny</button></p>\n"
             if request.kind == "execute" {
                 body += "<p class=\"note\">“Trust this code” lets this exact code (this SHA-256) run again for the same account without asking.</p>\n"
             }
