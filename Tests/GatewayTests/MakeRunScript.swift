@@ -56,9 +56,13 @@ final class MakeRunScript: StoppedAtTestEnd {
         self.process = process
     }
 
-    /// Ctrl-C: the script's trap stops the daemon and waits for it.
+    /// Kills the daemon and the script. Not Ctrl-C: a process started from the test runner inherits its
+    /// blocked signal mask, so SIGINT and SIGTERM would stay pending in the script forever.
     func stop() async {
-        if process.isRunning { process.interrupt() }
+        let pid = process.processIdentifier
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        for child in children.split(separator: " ").compactMap({ pid_t($0) }) { kill(child, SIGKILL) }
+        if process.isRunning { kill(pid, SIGKILL) }
         await Fixture.waitForExit(process)
     }
 
