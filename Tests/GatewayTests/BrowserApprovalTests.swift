@@ -71,12 +71,13 @@ struct BrowserApprovalTests {
         func add(_ report: Report) { all.append(report) }
     }
 
-    @Test("Deny in a real browser")
+    @Test("Deny in a real browser, with the missing secret's required field left empty")
     func denyInBrowser() async throws {
         let daemon = try await LiveDaemon.start()
         let (agent, _) = try await daemon.tenant()
-        let job = try await agent.execute(.init(skillCode: hello))
+        let job = try await agent.execute(.init(skillCode: withSecret))
         let report = try await browse(try #require(job.approvalUrl), "deny")
+        #expect(report.before.required_fields == ["secrets[API_TOKEN]"])
         #expect(report.after.text.contains("denied"))
         #expect(try await agent.status(job.requestId).status == "denied")
     }
