@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Skill headers: parse and validate, no I/O.
@@ -126,9 +127,15 @@ let package = Package(
             swiftSettings: strict
         ),
         // Swift client for the API, used by the `oauth3` CLI and the tests; never imports server modules.
+        // AsyncHTTPClient (NIO) rather than Foundation's URLSession, which on Linux spins a core while a
+        // long-poll waits.
         .target(
             name: "OAuth3Client",
-            dependencies: ["OAuth3Wire", "DCAPVerifier", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "OAuth3Wire", "DCAPVerifier", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "oauth3",

@@ -5,8 +5,4 @@
 const token = Deno.env.get("GREETING_TOKEN") ?? "";
 console.log(`Hello from Deno ${Deno.version.deno} in the OAuth3 sandbox!`);
 console.log(`My token is ${token} (${token.length} characters): the sandbox redacts it.`);
-try {
-  Deno.env.get("HOME");
-} catch (e) {
-  console.log(`Reading an undeclared variable is refused: ${(e as Error).name}`);
-}
+console.log(`A variable nobody declared reads as absent: AWS_SECRET_ACCESS_KEY is ${Deno.env.get("AWS_SECRET_ACCESS_KEY")}`);

@@ -19,8 +19,12 @@ cat <<INFO
   OAuth3 enclave running at $URL   (health: $URL/healthz, readiness: $URL/readyz, metrics: $URL/metrics)
   A fresh API key:  $KEY
 
-  Try (in another terminal; open the 👉 link in a browser to approve):
+  Try (in another terminal):
     OAUTH3_URL=$URL OAUTH3_API_KEY=$KEY .build/debug/oauth3 execute --code examples/hello.ts
+
+  Open the 👉 link it prints in a browser. The page shows the skill's code and asks for a value for
+  GREETING_TOKEN, the one secret the example declares: type anything (the result shows it only as
+  [REDACTED:GREETING_TOKEN]) and press "Approve once". The command then prints the result.
 
   Ctrl-C stops the daemon.
 INFO

@@ -78,7 +78,9 @@ enum ApprovalPage {
         if request.kind == "execute" {
             body += "<button type=\"submit\" name=\"decision\" value=\"trust_code\">Trust this code</button>"
         }
-        body += "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"deny\">Deny</button></p>\n"
+        // A missing value is required to approve (the job could not start without it, and would stop at
+        // awaiting_secrets); Deny skips the check (formnovalidate).
+        body += "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"deny\" formnovalidate>Deny</button></p>\n"
         if request.kind == "execute" {
             body += "<p class=\"note\">“Trust this code” lets this exact code (this SHA-256) run again for the same account without asking.</p>\n"
         }
@@ -103,7 +105,7 @@ enum ApprovalPage {
     private static func secretFields(_ request: ApprovalRequest, attribute: (String) -> String) -> String {
         request.missingSecrets.map { name in
             "<label>Value for <code>\(escape(name))</code> (stored sealed, never shown again): "
-                + "<input type=\"password\" \(attribute(name)) autocomplete=\"off\"></label>\n"
+                + "<input type=\"password\" \(attribute(name)) autocomplete=\"off\" required></label>\n"
         }.joined()
     }
 

@@ -6,8 +6,6 @@ import Foundation
 enum Identifiers {
     /// `prefix` + 16 hex digits: `exec_`, `scope_`, `session_`, `tenant_`.
     static func make(_ prefix: String) -> String { prefix + hex(count: 8) }
-    /// An approval token: 32 random bytes, hex.
-    static func approvalToken() -> String { hex(count: 32) }
     /// An API key: `oauth3_` + 32 random bytes, hex.
     static func apiKey() -> String { "oauth3_" + hex(count: 32) }
 

@@ -79,10 +79,11 @@ extension JobService {
         } ?? false
 
         let now = clock.now()
-        let token = Identifiers.approvalToken()
+        let id = Identifiers.make("scope_")
+        let token = approvalTokens.token(for: id)
         let document = ScopeDocument(sessionId: sessionId, requested: requested, resulting: resulting, codeSHA256: codeSHA256)
         var job = JobRecord(
-            id: Identifiers.make("scope_"), tenantId: caller.tenantId, kind: "scope", skillId: nil, code: request.skillCode,
+            id: id, tenantId: caller.tenantId, kind: "scope", skillId: nil, code: request.skillCode,
             codeSHA256: codeSHA256, argsJSON: nil, scopeJSON: try JSONBody.string(document), sessionId: sessionId,
             status: .pendingScope, tokenHash: Identifiers.sha256(token),
             tokenExpiresAt: now + Int64(configuration.approvalTokenLifetimeSeconds) * 1000, createdAt: now)

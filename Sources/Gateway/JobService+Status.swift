@@ -23,10 +23,10 @@ extension JobService {
             }
             job = try await store.job(id: id, tenant: caller.tenantId) ?? job
         }
-        return try statusReply(job)
+        return try await statusReply(job, caller: caller)
     }
 
-    func statusReply(_ job: JobRecord) throws -> ExecutionStatus {
+    func statusReply(_ job: JobRecord, caller: Caller) async throws -> ExecutionStatus {
         var status = ExecutionStatus(requestId: job.id, status: job.status.rawValue)
         status.skillId = job.skillId
         status.codeSha256 = job.codeSHA256
@@ -41,7 +41,29 @@ extension JobService {
         if let resultJSON = job.resultJSON {
             status.result = try JSONDecoder().decode(JSONValue.self, from: Data(resultJSON.utf8))
         }
+        if job.status.awaitsHuman { try await addNextStep(to: &status, job: job, caller: caller) }
         return status
+    }
+
+    /// What the agent needs while a person must act (`pending`, `pending_scope`, `awaiting_secrets`): the
+    /// approval link again (the agent had it from `POST /execute`; an SDK that polls shows it), the
+    /// secrets that have no value yet, and, for a job in a session, why the session did not approve it.
+    private func addNextStep(to status: inout ExecutionStatus, job: JobRecord, caller: Caller) async throws {
+        if clock.now() < job.tokenExpiresAt, approvalTokens.matches(job.tokenHash, job: job.id) {
+            status.approvalUrl = approvalURL(job: job.id, token: approvalTokens.token(for: job.id), caller: caller)
+        }
+        guard job.kind == "execute", let code = job.code, let manifest = try? SkillManifest.parse(code, configuration: manifestConfiguration) else {
+            return
+        }
+        let missing = try await missingSecrets(manifest, tenant: job.tenantId)
+        if !missing.isEmpty { status.missingSecrets = missing }
+        if job.status == .awaitingSecrets {
+            status.message = "Approved, but secrets \(missing.joined(separator: ", ")) have no value yet: supply them at approval_url or with PUT /secrets/:name; the job then starts by itself"
+        }
+        if job.status == .pending, let sessionId = job.sessionId {
+            let verdict = try await approvalDecision(manifest: manifest, codeSHA256: job.codeSHA256 ?? "", sessionId: sessionId, caller: caller)
+            if !verdict.violations.isEmpty { status.policyViolations = verdict.violations }
+        }
     }
 
     /// The tenant's past executions, newest first.

@@ -43,9 +43,10 @@ extension JobService {
         }
 
         let now = clock.now()
-        let token = Identifiers.approvalToken()
+        let id = Identifiers.make("exec_")
+        let token = approvalTokens.token(for: id)
         var job = JobRecord(
-            id: Identifiers.make("exec_"), tenantId: caller.tenantId, kind: "execute", skillId: skillId, code: code,
+            id: id, tenantId: caller.tenantId, kind: "execute", skillId: skillId, code: code,
             codeSHA256: codeSHA256, argsJSON: try JSONBody.string(arguments), scopeJSON: nil, sessionId: request.sessionId,
             status: .pending, tokenHash: Identifiers.sha256(token),
             tokenExpiresAt: now + Int64(configuration.approvalTokenLifetimeSeconds) * 1000, createdAt: now)
@@ -83,6 +84,10 @@ extension JobService {
 
     /// The skill's code and its validated header.
     func validateCode(_ request: ExecuteRequest) throws -> (SkillManifest, String) {
+        if request.skillUrl != nil {
+            throw GatewayError.badRequest(
+                "skill_url is not supported: fetch the code yourself and send it as skill_code (the approver is shown, and approves, exactly that code)")
+        }
         guard let code = request.skillCode, !code.isEmpty else {
             throw GatewayError.badRequest("missing field 'skill_code': send the skill's TypeScript source")
         }

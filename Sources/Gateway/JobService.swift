@@ -24,6 +24,8 @@ public struct JobService: Sendable {
     let logger: Logger
     /// The base of links, settled once the server listens (a configured port of 0 is only known then).
     let links: LinkBase
+    /// Derives each job's approval token, so a waiting job's status can carry its link again.
+    let approvalTokens: ApprovalTokens
 
     public init(
         configuration: GatewayConfiguration, store: Store, vault: Vault, runner: SkillRunner, scheduler: JobScheduler,
@@ -41,6 +43,7 @@ public struct JobService: Sendable {
         self.clock = clock
         self.logger = logger
         self.links = LinkBase(configuration.publicURL)
+        self.approvalTokens = ApprovalTokens(vault: vault)
     }
 
     var manifestConfiguration: ManifestConfiguration { runner.configuration.policy.manifest }

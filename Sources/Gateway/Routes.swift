@@ -33,8 +33,9 @@ struct Routes {
         }
         router.post("/signup") { request, context in
             let body = try await request.collectedBodyOrEmpty(context: context)
-            let signup = body.isEmpty ? SignupRequest() : try await request.decodeJSON(SignupRequest.self, context: context, body: body)
-            return try JSONBody.response(try await service.signup(signup), status: .created)
+            let signup = body.isEmpty ? SignupRequest() : try RequestBody.decode(SignupRequest.self, from: body)
+            let warnings = body.isEmpty ? [] : RequestBody.unknownFields(of: SignupRequest.self, in: body)
+            return try JSONBody.response(Warned(try await service.signup(signup), warnings: warnings), status: .created)
         }
         router.get("/approve/:id") { request, context in try await approvalPage(request, context) }
         router.post("/approve/:id/challenge") { request, context in
@@ -65,9 +66,10 @@ struct Routes {
         let api = router.group().add(middleware: AuthMiddleware(authenticator: authenticator))
         api.post("/execute") { request, context in
             let caller = try context.requireCaller()
-            switch try await service.submit(try await request.decodeJSON(ExecuteRequest.self, context: context), caller: caller) {
-            case .status(let status): return try JSONBody.response(status, status: .created)
-            case .dryRun(let verdict): return try JSONBody.response(verdict)
+            let (body, warnings) = try await request.decodeRequest(ExecuteRequest.self, context: context)
+            switch try await service.submit(body, caller: caller) {
+            case .status(let status): return try JSONBody.response(Warned(status, warnings: warnings), status: .created)
+            case .dryRun(let verdict): return try JSONBody.response(Warned(verdict, warnings: warnings))
             }
         }
         api.get("/execute/:id/status") { request, context in
@@ -81,7 +83,8 @@ struct Routes {
         }
         api.post("/scope") { request, context in
             let caller = try context.requireCaller()
-            return try JSONBody.response(try await service.submitScope(try await request.decodeJSON(ScopeRequest.self, context: context), caller: caller), status: .created)
+            let (body, warnings) = try await request.decodeRequest(ScopeRequest.self, context: context)
+            return try JSONBody.response(Warned(try await service.submitScope(body, caller: caller), warnings: warnings), status: .created)
         }
         api.get("/sessions") { _, context in try JSONBody.response(try await service.sessions(caller: try context.requireCaller())) }
         api.get("/sessions/:id") { _, context in
@@ -156,7 +159,7 @@ struct Routes {
     private func ownerPasskey(_ request: Request, _ context: GatewayContext) async throws -> PasskeyAssertion? {
         let body = try await request.collectedBodyOrEmpty(context: context)
         guard !body.isEmpty else { return nil }
-        return try await request.decodeJSON(OwnerAction.self, context: context, body: body).passkey
+        return try RequestBody.decode(OwnerAction.self, from: body).passkey
     }
 
     private func putSecret(name: String?, _ request: Request, _ context: GatewayContext) async throws -> Response {
@@ -166,7 +169,7 @@ struct Routes {
         guard try await !service.store.hasApprovers(tenant: caller.tenantId) else {
             throw GatewayError.forbidden("this account has approvers: secret values are supplied on the approval page with an approver's passkey, not with the agent key")
         }
-        let body = try await request.decodeJSON(SecretValue.self, context: context)
+        let (body, warnings) = try await request.decodeRequest(SecretValue.self, context: context)
         guard let name = name ?? body.name else { throw GatewayError.badRequest("missing field 'name'") }
         if let bodyName = body.name, bodyName != name { throw GatewayError.badRequest("the body's name '\(bodyName)' differs from the path's '\(name)'") }
         let value: String
@@ -186,7 +189,7 @@ struct Routes {
         }
         try await service.putSecret(name: name, value: value, tenant: caller.tenantId)
         try await service.releaseJobsWaitingForSecrets(tenant: caller.tenantId)
-        return try JSONBody.response(["name": name, "stored": "sealed"])
+        return try JSONBody.response(Warned(["name": name, "stored": "sealed"], warnings: warnings))
     }
 
     /// `GET /approve/:id?token=`: JSON for an orchestrator's UI, or the page for a browser.
@@ -207,13 +210,13 @@ struct Routes {
     private func approvalDecision(_ request: Request, _ context: GatewayContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let isForm = request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true
-        let decision = isForm
-            ? try FormDecision.parse(try await request.bodyText(context: context))
-            : try await request.decodeJSON(ApprovalDecision.self, context: context)
+        let (decision, warnings) = isForm
+            ? (try FormDecision.parse(try await request.bodyText(context: context)), [])
+            : try await request.decodeRequest(ApprovalDecision.self, context: context)
         do {
             let outcome = try await service.decide(decision, job: id)
             if isForm && request.prefersHTML || isForm && request.headers[.accept] == nil { return html(ApprovalPage.outcome(outcome)) }
-            return try JSONBody.response(outcome)
+            return try JSONBody.response(Warned(outcome, warnings: warnings))
         } catch let error as GatewayError where isForm {
             return html(ApprovalPage.error(error.body.error), status: error.status)
         }
@@ -272,12 +275,6 @@ extension Request {
         do { return try await body.collect(upTo: context.maxUploadSize) } catch {
             throw GatewayError(.contentTooLarge, "request body is larger than \(context.maxUploadSize) bytes")
         }
-    }
-
-    func decodeJSON<T: Decodable>(_ type: T.Type, context: GatewayContext, body: ByteBuffer) async throws -> T {
-        var copy = self
-        copy.body = .init(buffer: body)
-        return try await copy.decodeJSON(type, context: context)
     }
 }
 

@@ -1,24 +1,25 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import OAuth3Wire
 
 /// A client for the enclave's API, as the `oauth3` CLI and the tests use it.
 public struct OAuth3Client: Sendable {
     public let baseURL: URL
     public let apiKey: String?
-    let session: URLSession
+    /// The HTTP client requests go through (``HTTPTransport/shared`` unless the caller owns another).
+    let http: HTTPClient
+
+    /// How long an ordinary request may take; a long-poll gets its hold on top.
+    static let requestTimeout = Duration.seconds(30)
 
     /// - Parameters:
     ///   - baseURL: the enclave, e.g. `http://127.0.0.1:8787`.
     ///   - apiKey: the tenant's key (or an orchestrator's JWT).
-    public init(baseURL: URL, apiKey: String?) {
+    ///   - httpClient: the HTTP client to use; whoever passes one shuts it down.
+    public init(baseURL: URL, apiKey: String?, httpClient: HTTPClient = HTTPTransport.shared) {
         self.baseURL = baseURL
         self.apiKey = apiKey
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 150  // longer than a 120 s long-poll
-        self.session = URLSession(configuration: configuration)
+        self.http = httpClient
     }
 
     /// Creates a tenant; the reply holds the only copy of its API key.
@@ -40,18 +41,34 @@ public struct OAuth3Client: Sendable {
         try await send("POST", "/scope", body: request)
     }
 
-    /// One status request; with `wait`, the enclave holds it until the job changes (at most its limit).
+    /// One status request; with `wait`, the enclave holds it until the job changes (at most its limit, or
+    /// ``longestHold``).
     public func status(_ id: String, wait: Bool = false) async throws -> ExecutionStatus {
-        try await send("GET", "/execute/\(id)/status" + (wait ? "?wait=true" : ""), body: Optional<ExecuteRequest>.none)
+        if wait { return try await status(id, holdingUpTo: Self.longestHold) }
+        return try await send("GET", "/execute/\(id)/status", body: Optional<ExecuteRequest>.none)
     }
 
+    /// One status request that the enclave holds until the job changes, for at most `hold` (rounded up to
+    /// whole seconds): it sends `?wait=true&timeout=`, and the enclave caps the hold at its own limit too.
+    public func status(_ id: String, holdingUpTo hold: Duration) async throws -> ExecutionStatus {
+        let seconds = max(1, Int((Double(hold.components.seconds) + Double(hold.components.attoseconds) / 1e18).rounded(.up)))
+        return try await send(
+            "GET", "/execute/\(id)/status?wait=true&timeout=\(seconds)", body: Optional<ExecuteRequest>.none,
+            timeout: Self.requestTimeout + .seconds(seconds))
+    }
+
+    /// The longest hold a client asks for: the enclave's default limit (`GatewayConfiguration.longPollSeconds`).
+    public static let longestHold = Duration.seconds(120)
+
     /// Long-polls until the job is final or awaiting secrets, or until `timeout`; then returns the last status
-    /// (with `status: "timeout"` if time ran out first).
+    /// (with `status: "timeout"` if time ran out first). Each hold asks the enclave for no more than the
+    /// time left, so the call returns within about `timeout`.
     public func poll(_ id: String, timeout: Duration) async throws -> ExecutionStatus {
-        let deadline = ContinuousClock.now + timeout
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
         var last = ExecutionStatus(requestId: id, status: "timeout")
-        while ContinuousClock.now < deadline {
-            last = try await status(id, wait: true)
+        while clock.now < deadline {
+            last = try await status(id, holdingUpTo: min(deadline - clock.now, Self.longestHold))
             if last.isFinal || last.status == "awaiting_secrets" { return last }
         }
         var timedOut = last
@@ -79,45 +96,52 @@ public struct OAuth3Client: Sendable {
     public func sessions() async throws -> SessionList { try await send("GET", "/sessions", body: Optional<SecretValue>.none) }
 
     /// Sends one request and decodes the reply; a non-2xx reply throws ``OAuth3ClientError`` with the
-    /// enclave's message.
-    func send<Body: Encodable, Reply: Decodable>(_ method: String, _ path: String, body: Body?, authenticated: Bool = true) async throws -> Reply {
-        guard let url = URL(string: baseURL.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
-            throw OAuth3ClientError(status: nil, message: "invalid URL \(baseURL)\(path)")
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        if authenticated, let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
+    /// enclave's message and, for an invalid skill header, its list of problems.
+    func send<Body: Encodable, Reply: Decodable>(
+        _ method: String, _ path: String, body: Body?, authenticated: Bool = true, timeout: Duration = requestTimeout
+    ) async throws -> Reply {
+        let url = baseURL.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path
+        var headers = [("Accept", "application/json")]
+        if authenticated, let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        var data: Data?
         if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try JSONEncoder().encode(body)
+            headers.append(("Content-Type", "application/json"))
+            data = try JSONEncoder().encode(body)
         }
-        let (data, response): (Data, URLResponse)
+        let reply: (status: Int, body: Data)
         do {
-            (data, response) = try await session.data(for: request)
+            reply = try await HTTPTransport.exchange(http, method: method, url: url, headers: headers, body: data, timeout: timeout)
         } catch {
-            throw OAuth3ClientError(status: nil, message: "cannot reach \(url.absoluteString): \(error.localizedDescription)")
+            throw OAuth3ClientError(status: nil, message: "cannot reach \(url): \(error)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            let message = (try? JSONDecoder().decode(ErrorBody.self, from: data))?.error ?? String(decoding: data, as: UTF8.self)
-            throw OAuth3ClientError(status: status, message: message)
+        guard (200..<300).contains(reply.status) else {
+            guard let error = try? JSONDecoder().decode(ErrorBody.self, from: reply.body) else {
+                throw OAuth3ClientError(status: reply.status, message: String(decoding: reply.body, as: UTF8.self))
+            }
+            throw OAuth3ClientError(status: reply.status, message: error.error, problems: error.problems)
         }
         do {
-            return try JSONDecoder().decode(Reply.self, from: data)
+            return try JSONDecoder().decode(Reply.self, from: reply.body)
         } catch {
-            throw OAuth3ClientError(status: status, message: "unexpected reply to \(method) \(path): \(error)")
+            throw OAuth3ClientError(status: reply.status, message: "unexpected reply to \(method) \(path): \(error)")
         }
     }
 }
 
-/// A failed API call: the HTTP status (if there was a reply) and the enclave's message.
+/// A failed API call: the HTTP status (if there was a reply), the enclave's message, and the problems it
+/// listed (each problem of an invalid skill header, with its line and tag).
 public struct OAuth3ClientError: Error, Sendable, CustomStringConvertible {
     public let status: Int?
     public let message: String
-    public init(status: Int?, message: String) {
+    public let problems: [ErrorBody.Problem]
+    public init(status: Int?, message: String, problems: [ErrorBody.Problem]? = nil) {
         self.status = status
         self.message = message
+        self.problems = problems ?? []
     }
-    public var description: String { status.map { "HTTP \($0): \(message)" } ?? message }
+    /// The message, then one line per problem (`line 3 @network: …`).
+    public var description: String {
+        let head = status.map { "HTTP \($0): \(message)" } ?? message
+        return ([head] + problems.map { "  line \($0.line)\($0.tag.map { " @\($0)" } ?? ""): \($0.message)" }).joined(separator: "\n")
+    }
 }

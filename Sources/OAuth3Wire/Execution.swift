@@ -2,6 +2,9 @@
 public struct ExecuteRequest: Codable, Sendable, Hashable {
     public var skillId: String?
     public var skillCode: String?
+    /// The SDK's type has it; the enclave refuses it (a person approves the code they are shown, so the
+    /// agent sends that code as `skill_code`).
+    public var skillUrl: String?
     /// Names of the secrets the agent asks for; each must be declared in the skill's `@secrets`.
     public var secrets: [String]?
     /// Named arguments, passed to the skill as environment variables (not secret, never redacted).
@@ -18,8 +21,8 @@ public struct ExecuteRequest: Codable, Sendable, Hashable {
         self.dryRun = dryRun
     }
 
-    enum CodingKeys: String, CodingKey {
-        case skillId = "skill_id", skillCode = "skill_code", secrets, args, sessionId = "session_id", dryRun = "dry_run"
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case skillId = "skill_id", skillCode = "skill_code", skillUrl = "skill_url", secrets, args, sessionId = "session_id", dryRun = "dry_run"
     }
 }
 

@@ -17,12 +17,14 @@ public struct ScopeRequest: Codable, Sendable, Hashable {
         self.skillCode = skillCode
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case description, constraints, secrets, networks, sessionId = "session_id", skillCode = "skill_code"
     }
 }
 
-/// A session's approved policy, as `GET /sessions` shows it.
+/// A session's approved policy, as `GET /sessions` shows it: snake_case keys like the rest of the API
+/// (`allowed_secrets`, `allowed_networks`). Decoding also reads the camelCase keys earlier versions wrote
+/// (`allowedSecrets`, `allowedNetworks`); the SDK's types (oauth3-skill v0.2.0) read neither.
 public struct SessionPolicyView: Codable, Sendable, Hashable {
     public var description: String
     /// Shown to the approver verbatim; not machine-checked.
@@ -42,7 +44,22 @@ public struct SessionPolicyView: Codable, Sendable, Hashable {
         self.anyCode = anyCode
     }
     enum CodingKeys: String, CodingKey {
-        case description, constraints, allowedSecrets, allowedNetworks, approvedCode = "approved_code", anyCode = "any_code"
+        case description, constraints, allowedSecrets = "allowed_secrets", allowedNetworks = "allowed_networks"
+        case approvedCode = "approved_code", anyCode = "any_code"
+    }
+    enum EarlierKeys: String, CodingKey { case allowedSecrets, allowedNetworks }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let earlier = try decoder.container(keyedBy: EarlierKeys.self)
+        description = try container.decode(String.self, forKey: .description)
+        constraints = try container.decode([String].self, forKey: .constraints)
+        allowedSecrets = try container.decodeIfPresent([String].self, forKey: .allowedSecrets)
+            ?? earlier.decode([String].self, forKey: .allowedSecrets)
+        allowedNetworks = try container.decodeIfPresent([String].self, forKey: .allowedNetworks)
+            ?? earlier.decode([String].self, forKey: .allowedNetworks)
+        approvedCode = try container.decodeIfPresent([String].self, forKey: .approvedCode)
+        anyCode = try container.decodeIfPresent(Bool.self, forKey: .anyCode)
     }
 }
 

@@ -19,6 +19,16 @@ public struct DenoCommand: Sendable, Hashable {
     ]
 
     /// Derives the command for `manifest`.
+    ///
+    /// **Environment variables** are readable without restriction (`--allow-env`), so a skill that asks for
+    /// a variable nobody declared gets `undefined`, as in Node, instead of a `NotCapable` crash. That is
+    /// safe only because of what the environment holds: the jail starts Deno with exactly ``environment``
+    /// (``Jail/EnvironmentBlock``: nothing of the daemon's or the jail's own environment, no `PATH`), which
+    /// is the granted secrets, the named arguments, and Deno's own settings below; those are constants of
+    /// the jail's layout (`HOME=/home`, `TMPDIR=/tmp`, `DENO_DIR=/deno`, `NO_COLOR`,
+    /// `DENO_NO_UPDATE_CHECK`, `DENO_DISABLE_NODE_SHIM`) and, for a job with hosts, the egress bridge's
+    /// loopback address (`HTTP_PROXY`, `HTTPS_PROXY`), the same for every job and nothing of the host. A
+    /// skill may also set variables: only in its own process, where the proxy is still the only way out.
     /// - Parameters:
     ///   - manifest: the validated header.
     ///   - secrets: values of the granted secrets (only names the manifest declares are used).
@@ -36,13 +46,10 @@ public struct DenoCommand: Sendable, Hashable {
         var arguments = ["run"] + Self.fixedFlags
         let granted = manifest.secrets.filter { secrets[$0] != nil }
         let argumentNames = environmentArguments.keys.filter { !manifest.secrets.contains($0) }.sorted()
-        let readable = granted + argumentNames
         if unsafeOpenPermissions {
             arguments = ["run", "--no-prompt", "--no-config", "--no-lock", "--allow-all"]
-        } else if readable.isEmpty {
-            arguments.append("--deny-env")
         } else {
-            arguments.append("--allow-env=" + readable.map(\.rawValue).joined(separator: ","))
+            arguments.append("--allow-env")
         }
         if unsafeOpenPermissions {
             // every permission already granted

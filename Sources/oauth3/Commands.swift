@@ -23,7 +23,7 @@ struct ScopeAndExecute: AsyncParsableCommand {
         if let url = asked.approvalUrl { Output.note("👉 Approve scope: \(url)") }
         Output.note("⏳ Polling scope \(asked.requestId)...")
         let approved = asked.isFinal ? asked : try await client.poll(asked.requestId, timeout: .seconds(timeout))
-        guard approved.status == "completed" else { try Output.finish(approved) }
+        guard approved.status == "completed" else { await Output.finish(approved) }
         Output.note("✅ Scope approved, session: \(asked.sessionId ?? "?")")
         try await runSkill(client, ExecuteRequest(skillId: Output.skillId(skillId, code: code), skillCode: skillCode, sessionId: asked.sessionId), timeout: timeout, approvalLabel: "👉 Approve execution")
     }
@@ -48,9 +48,9 @@ struct Execute: AsyncParsableCommand {
 func runSkill(_ client: OAuth3Client, _ request: ExecuteRequest, timeout: Int, approvalLabel: String) async throws -> Never {
     let submitted = try await client.execute(request)
     if let url = submitted.approvalUrl { Output.note("\(approvalLabel): \(url)") }
-    if submitted.isFinal { try Output.finish(submitted) }
+    if submitted.isFinal || submitted.status == "awaiting_secrets" { await Output.finish(submitted) }
     Output.note("⏳ Polling execution \(submitted.requestId)...")
-    try Output.finish(try await client.poll(submitted.requestId, timeout: .seconds(timeout)))
+    await Output.finish(try await client.poll(submitted.requestId, timeout: .seconds(timeout)))
 }
 
 struct Poll: AsyncParsableCommand {
@@ -59,16 +59,16 @@ struct Poll: AsyncParsableCommand {
     @Option(help: "Seconds to wait.") var timeout = 300
     @OptionGroup var connection: Connection
     func run() async throws {
-        try Output.finish(try await connection.client().poll(requestId, timeout: .seconds(timeout)))
+        await Output.finish(try await connection.client().poll(requestId, timeout: .seconds(timeout)))
     }
 }
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a request's status once.")
+    static let configuration = CommandConfiguration(abstract: "Print a request's status once (exit 0 for any status it could read).")
     @Argument var requestId: String
     @OptionGroup var connection: Connection
     func run() async throws {
-        try Output.finish(try await connection.client().status(requestId))
+        Output.printJSON(try await connection.client().status(requestId))
     }
 }
 

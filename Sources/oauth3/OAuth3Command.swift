@@ -3,14 +3,32 @@ import Foundation
 import OAuth3Client
 import OAuth3Wire
 
-/// `oauth3`: the agent's command line, with the commands, flags and output of the SDK's CLI: approval
-/// links on stderr (`👉 Approve: URL`), the final JSON on stdout, exit 0 only when the status is `completed`.
+/// `oauth3`: the agent's command line, with the commands, flags, output and exit codes of the SDK's
+/// CLI (oauth3-skill v0.2.0): approval links on stderr (`👉 Approve: URL`), the final JSON on stdout;
+/// `execute`, `scope-and-execute` and `poll` exit 0 only when the status is `completed`, `status` exits 0
+/// for any status it could read, and a failed call exits 1 with the enclave's message.
 @main
 struct OAuth3Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oauth3",
         abstract: "Run skills in an OAuth3 enclave: ask a human once, never see the secrets.",
         subcommands: [ScopeAndExecute.self, Execute.self, Poll.self, Status.self, Signup.self, Secrets.self])
+
+    /// ArgumentParser's own `main`, with the HTTP client shut down before the process exits.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            await HTTPTransport.shutdown()
+        } catch {
+            await HTTPTransport.shutdown()
+            exit(withError: error)
+        }
+    }
 }
 
 /// Where the enclave is and who we are.
@@ -67,12 +85,38 @@ enum KeyFile {
 enum Output {
     static func note(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
-    /// Prints the final JSON on one line and exits 0 only for `completed`.
-    static func finish(_ status: ExecutionStatus) throws -> Never {
+    /// Prints the final JSON on one line and exits 0 only for `completed`. A job that waits for secrets
+    /// also gets a note on stderr saying how to supply them.
+    static func finish(_ status: ExecutionStatus) async -> Never {
+        printJSON(status)
+        if status.status == "awaiting_secrets" { note(secretsHint(status)) }
+        await exit(status.status == "completed" ? 0 : 1)
+    }
+
+    /// The status as one line of JSON on stdout.
+    static func printJSON(_ status: ExecutionStatus) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         print(String(decoding: (try? encoder.encode(status)) ?? Data("{}".utf8), as: UTF8.self))
-        Foundation.exit(status.status == "completed" ? 0 : 1)
+    }
+
+    /// Ends the process once the HTTP client is shut down.
+    static func exit(_ code: Int32) async -> Never {
+        await HTTPTransport.shutdown()
+        Foundation.exit(code)
+    }
+
+    /// What to do about `awaiting_secrets`: the approval page asks for the values, or the CLI stores them.
+    static func secretsHint(_ status: ExecutionStatus) -> String {
+        let names = status.missingSecrets ?? []
+        let listed = names.isEmpty ? "the secrets the skill declares" : names.joined(separator: ", ")
+        var lines = ["🔑 Approved, but waiting for \(listed): the enclave has no value yet. Supply it:"]
+        if let url = status.approvalUrl { lines.append("   - in the browser: \(url) asks for each missing value, or") }
+        for name in names.isEmpty ? ["NAME"] : names {
+            lines.append("   - here: printf '%s' \"$VALUE\" | oauth3 secrets set \(name)   (the value on stdin, never on the command line)")
+        }
+        lines.append("   The job starts by itself once every value is stored; then: oauth3 poll \(status.requestId)")
+        return lines.joined(separator: "\n")
     }
 
     static func readFile(_ path: String, what: String) throws -> String {

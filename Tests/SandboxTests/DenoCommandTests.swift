@@ -9,13 +9,13 @@ import Testing
 struct DenoCommandTests {
     let ranges = ["10.0.0.0/8", "fc00::/7", "169.254.0.0/16"].compactMap(IPRange.init)
 
-    @Test("No hosts, no secrets: every permission denied, script on stdin")
+    @Test("No hosts, no secrets: every permission denied but reading the environment, which holds only Deno's settings; script on stdin")
     func denyEverything() throws {
         let manifest = try SkillManifest.parse("// @skill a\n")
         let command = DenoCommand(manifest: manifest, secrets: [:], limits: .init(heapMiB: 128), refusedRanges: ranges)
         #expect(command.arguments == [
             "run", "--no-prompt", "--no-config", "--no-lock", "--no-npm", "--no-remote", "--deny-import", "--deny-read",
-            "--deny-write", "--deny-run", "--deny-ffi", "--deny-sys", "--deny-env", "--deny-net",
+            "--deny-write", "--deny-run", "--deny-ffi", "--deny-sys", "--allow-env", "--deny-net",
             "--v8-flags=--max-old-space-size=128", "-",
         ])
         #expect(command.environment.map { $0.name } == ["HOME", "TMPDIR", "DENO_DIR", "NO_COLOR", "DENO_NO_UPDATE_CHECK", "DENO_DISABLE_NODE_SHIM"])
@@ -29,8 +29,8 @@ struct DenoCommandTests {
         let command = DenoCommand(manifest: manifest, secrets: [name: "v"], limits: .init(), refusedRanges: ranges)
         #expect(command.arguments.contains("--allow-net=api.example.com:443,*.cdn.example.org:8443"))
         #expect(command.arguments.contains("--deny-net=localhost,10.0.0.0/8,169.254.0.0/16"))
-        #expect(command.arguments.contains("--allow-env=A_KEY"))  // B_KEY has no value: not granted
-        #expect(!command.arguments.contains("--deny-env"))
+        #expect(command.arguments.contains("--allow-env") && !command.arguments.contains("--deny-env"))
+        #expect(!command.environment.contains { $0.name == "B_KEY" })  // B_KEY has no value: not granted
         #expect(command.secretNames == ["A_KEY"])
         #expect(command.environment.last! == ("A_KEY", "v"))
         #expect(command.arguments.last == "-")

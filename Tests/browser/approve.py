@@ -50,6 +50,8 @@ try:
         "code": driver.find_element(By.CSS_SELECTOR, "pre code").text if driver.find_elements(By.CSS_SELECTOR, "pre code") else None,
         "buttons": [b.get_attribute("value") for b in driver.find_elements(By.CSS_SELECTOR, "button[name=decision]")],
         "secret_fields": [i.get_attribute("name") for i in driver.find_elements(By.CSS_SELECTOR, "input[type=password]")],
+        # Fields the browser will not let "approve" submit empty.
+        "required_fields": [i.get_attribute("name") for i in driver.find_elements(By.CSS_SELECTOR, "input[required]")],
         # The page's own style must load under its CSP: the rendered font is not the browser default.
         "styled": driver.find_element(By.TAG_NAME, "body").value_of_css_property("max-width"),
         "console": [entry["message"] for entry in driver.get_log("browser")],
