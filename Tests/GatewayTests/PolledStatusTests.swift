@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import OAuth3Client
 import OAuth3Wire
@@ -57,7 +58,12 @@ struct PolledStatusTests {
 
         let code = "// @skill wider\n// @secrets GH_TOKEN\n// @secrets SLACK_TOKEN\n// @network slack.com\nconsole.log(1)\n"
         let submitted = try await agent.execute(.init(skillCode: code, sessionId: sessionId))
-        let expected = ["secret SLACK_TOKEN is not in the session's policy", "host slack.com:443 is not covered by the session's networks"]
+        // Sessions are bound to code (issue 14): this code was never shown with the scope, so that gap comes first.
+        let hash = SHA256.hash(data: Data(code.utf8)).map { String(format: "%02x", $0) }.joined()
+        let expected = [
+            "code \(hash) was not approved for session \(sessionId): only the code shown with its scopes (or code trusted later) runs without a human",
+            "secret SLACK_TOKEN is not in the session's policy", "host slack.com:443 is not covered by the session's networks",
+        ]
         #expect(submitted.status == "pending" && submitted.policyViolations == expected)
         let polled = try await agent.status(submitted.requestId)
         #expect(polled.status == "pending" && polled.policyViolations == expected && polled.approvalUrl == submitted.approvalUrl)

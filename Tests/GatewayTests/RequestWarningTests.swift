@@ -73,7 +73,7 @@ struct RequestWarningTests {
         let raw = try await daemon.raw("GET", "/sessions", headers: ["Authorization": "Bearer \(agent.apiKey!)"])
         let sessions = try #require(try json(raw.body)["sessions"] as? [[String: Any]])
         let policy = try #require(sessions.first?["policy"] as? [String: Any])
-        #expect(Set(policy.keys) == ["description", "constraints", "allowed_secrets", "allowed_networks"])
+        #expect(Set(policy.keys) == ["description", "constraints", "allowed_secrets", "allowed_networks", "approved_code", "any_code"])
         #expect(policy["allowed_secrets"] as? [String] == ["GH_TOKEN"] && policy["allowed_networks"] as? [String] == ["api.github.com:443"])
         #expect(try await agent.sessions().sessions.first?.policy.allowedNetworks == ["api.github.com:443"])
         // What earlier versions wrote still decodes.
