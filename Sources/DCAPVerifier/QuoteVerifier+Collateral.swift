@@ -1,4 +1,5 @@
 import Crypto
+import OAuth3Wire
 import Foundation
 import SwiftASN1
 import X509
@@ -71,8 +72,9 @@ extension QuoteVerifier {
     private func signedDocument<Document: Decodable>(
         _ name: String, json: String, signatureHex: String, chainPEM: String, roots: [Certificate], at time: Date, into checks: inout [Check]
     ) async -> Document? {
-        guard let document = try? JSONDecoder().decode(Document.self, from: Data(json.utf8)) else {
-            checks.append(.init(name: name, passed: false, detail: "\(name) is not the expected JSON"))
+        let document: Document
+        do { document = try StrictJSON.decode(Document.self, from: Array(json.utf8)) } catch {
+            checks.append(.init(name: name, passed: false, detail: "\(name) is not the expected JSON: \(error)"))
             return nil
         }
         let chain = (try? PEMDocument.parseMultiple(pemString: chainPEM).map { try Certificate(pemDocument: $0) }) ?? []

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OAuth3Wire
 
 extension Request {
     /// Decodes a JSON body, answering 400 with the field and the problem when it does not fit, and 413
@@ -13,7 +14,9 @@ extension Request {
         }
         guard buffer.readableBytes > 0 else { throw GatewayError.badRequest("request body is empty: expected a JSON object") }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try StrictJSON.decode(T.self, from: buffer.readableBytesView)
+        } catch let error as StrictJSONError {
+            throw GatewayError.badRequest("malformed JSON: \(error)")
         } catch let DecodingError.keyNotFound(key, context) {
             throw GatewayError.badRequest("missing field '\(path(context.codingPath + [key]))'")
         } catch let DecodingError.typeMismatch(expected, context) {

@@ -104,7 +104,7 @@ public struct OAuth3Client: Sendable {
             throw OAuth3ClientError(status: status, message: message)
         }
         do {
-            return try JSONDecoder().decode(Reply.self, from: data)
+            return try StrictJSON.decode(Reply.self, from: data)
         } catch {
             throw OAuth3ClientError(status: status, message: "unexpected reply to \(method) \(path): \(error)")
         }
