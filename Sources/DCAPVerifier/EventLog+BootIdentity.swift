@@ -31,6 +31,9 @@ public struct BootIdentity: Sendable, Hashable {
     /// application's own, which an auditor may read but which never set identity.
     public var runtimeEvents: [String] = []
 
+    /// An empty identity: nothing stated.
+    public init() {}
+
     /// The boot-time identity in `entries` (which should already replay to the quote's RTMRs).
     /// - Throws: when an identity event appears twice before its marker.
     public static func read(from entries: [EventLogEntry]) throws(QuoteParseError) -> BootIdentity {

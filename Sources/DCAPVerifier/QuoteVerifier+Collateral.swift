@@ -36,9 +36,9 @@ extension QuoteVerifier {
         add("qe_identity_kind", qeIdentity.id == (quote.isTDX ? "TD_QE" : "QE"), "QE identity for \(qeIdentity.id)")
 
         // Revocation: the root CRL (signed by the root) and the PCK CRL (signed by the PCK CA).
-        let pckChain = (try? PEMDocument.parseMultiple(pemString: quote.signature.pckChainPEM).map { try Certificate(pemDocument: $0) }) ?? []
+        let pckChain = ParsedCollateralCache.certificates(pem: quote.signature.pckChainPEM) ?? []
         guard let leaf = pckChain.first, let rootCRLBytes = bytes(fromHex: collateral.rootCACRL), let pckCRLBytes = bytes(fromHex: collateral.pckCRL),
-            let rootCRL = try? RevocationList(der: rootCRLBytes), let pckCRL = try? RevocationList(der: pckCRLBytes)
+            let rootCRL = ParsedCollateralCache.revocationList(der: rootCRLBytes), let pckCRL = ParsedCollateralCache.revocationList(der: pckCRLBytes)
         else {
             add("crls", false, "the root or PCK CRL is missing or malformed")
             return nil
@@ -77,7 +77,7 @@ extension QuoteVerifier {
             checks.append(.init(name: name, passed: false, detail: "\(name) is not the expected JSON: \(error)"))
             return nil
         }
-        let chain = (try? PEMDocument.parseMultiple(pemString: chainPEM).map { try Certificate(pemDocument: $0) }) ?? []
+        let chain = ParsedCollateralCache.certificates(pem: chainPEM) ?? []
         guard let signer = chain.first else {
             checks.append(.init(name: "\(name)_signature", passed: false, detail: "\(name) has no issuer chain"))
             return nil
@@ -112,7 +112,7 @@ extension QuoteVerifier {
         var trusted: [Certificate] = []
         for root in roots {
             switch root {
-            case .intel: if let intel = try? IntelRoot.certificate() { trusted.append(intel) }
+            case .intel: if let intel = try? IntelRoot.pinned.get() { trusted.append(intel) }
             case .development: trusted += chainHint.filter { SHA256.hash(data: $0.publicKey.subjectPublicKeyInfoBytes).hexString == DevelopmentRoot.keySHA256 }
             case .certificate(let certificate): trusted.append(certificate)
             }

@@ -54,7 +54,8 @@ public enum StrictJSON {
 
         mutating func value(depth: Int) throws(StrictJSONError) {
             guard depth < StrictJSON.maximumDepth else { throw error("nested deeper than \(StrictJSON.maximumDepth) levels") }
-            switch current {
+            guard let byte = current else { throw error("unexpected end of the document") }
+            switch byte {
             case UInt8(ascii: "{"): try object(depth: depth)
             case UInt8(ascii: "["): try array(depth: depth)
             case UInt8(ascii: "\""): _ = try string()
@@ -62,7 +63,6 @@ public enum StrictJSON {
             case UInt8(ascii: "f"): try expect("false")
             case UInt8(ascii: "n"): try expect("null")
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
-            case nil: throw error("unexpected end of the document")
             default: throw error("unexpected character")
             }
         }

@@ -32,8 +32,11 @@ public struct AttestationVerifier: Sendable {
         var tcbStatus: String?
         var advisories: [String] = []
         if case .dcap(let collateral, let acceptable) = platform {
-            let isDevelopment = allowsDevelopmentRoot
-                && !(await QuoteVerifier(roots: [.development]).verifySignatures(of: evidence.quote, at: time).contains { $0.name == "pck_chain" && !$0.passed })
+            var isDevelopment = false
+            if allowsDevelopmentRoot {
+                let developmentChecks = await QuoteVerifier(roots: [.development]).verifySignatures(of: evidence.quote, at: time)
+                isDevelopment = !developmentChecks.contains { $0.name == "pck_chain" && !$0.passed }
+            }
             if isDevelopment {
                 checks.append(.init(name: "tcb_status", passed: true, detail: "a DEVELOPMENT quote: it has no TCB and no collateral"))
             } else if let collateral {
