@@ -111,7 +111,7 @@ struct SealingRefusalTests {
             if dropEventLog { document.removeValue(forKey: "event_log") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(.object(document)))))
         }
-        router.get("/me") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"tenant_id":"t","name":"n"}"#))) }
+        router.get("/me") { _, _ in try Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(TenantInfo(tenantId: "t", name: nil, plan: "free", authentication: "api_key", createdAt: 0, secrets: 0, jobs: 0))))) }
         router.put("/secrets/:name") { _, _ -> Response in
             received.increment()
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
