@@ -18,14 +18,19 @@ struct ExpectationOptions: ParsableArguments {
         do { return try OSExpectation.fromOptions(pinFile: expectOs, acceptUnpinned: acceptUnpinnedOs) } catch { throw ValidationError(error.message) }
     }
 
-    /// The expectation the flags give; when they name no application, the enclave pinned for `base`.
-    func expectation(for base: URL) throws -> (EnclaveExpectation, pinned: EnclavePin?) {
+    /// Exactly what the flags say (it may name no application).
+    func explicitExpectation() throws -> EnclaveExpectation {
         var composeHash = expectComposeHash
         if let compose {
             guard let data = FileManager.default.contents(atPath: compose) else { throw ValidationError("cannot read --compose \(compose)") }
             composeHash = ComposeHash.of(data).hexString
         }
-        let explicit = EnclaveExpectation(composeHash: composeHash, appID: expectAppId, os: try os(), allowDevelopmentRoot: allowDevRoot)
+        return EnclaveExpectation(composeHash: composeHash, appID: expectAppId, os: try os(), allowDevelopmentRoot: allowDevRoot)
+    }
+
+    /// The expectation the flags give; when they name no application, the enclave pinned for `base`.
+    func expectation(for base: URL) throws -> (EnclaveExpectation, pinned: EnclavePin?) {
+        let explicit = try explicitExpectation()
         if explicit.namesAnApplication { return (explicit, nil) }
         guard let pin = try EnclavePins.pin(for: base) else {
             throw ValidationError(
@@ -58,8 +63,8 @@ struct Enclave: AsyncParsableCommand {
             guard let os = try expectation.os() else {
                 throw ValidationError("pin the OS too: --expect-os FILE (dstack/os/*.json), or --accept-unpinned-os to trust the measurements seen now")
             }
-            var (wanted, _) = (try? expectation.expectation(for: base)) ?? (EnclaveExpectation(os: os, allowDevelopmentRoot: expectation.allowDevRoot), nil)
-            wanted.os = os
+            // What the flags name is checked now; with nothing named, whatever attests is pinned (trust on first use).
+            let wanted = try expectation.explicitExpectation()
             let enclave = try await OAuth3Client(baseURL: base, apiKey: nil).attestEnclave(expecting: wanted)
             guard let report = { if case .td(let report) = enclave.attestation.quote.body { report } else { nil } }() else {
                 throw ValidationError("the enclave's quote is not a TDX quote")
