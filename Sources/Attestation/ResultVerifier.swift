@@ -13,9 +13,11 @@ public enum ResultVerifier {
     ///   - result: the result object as the API returned it, `attestation` included.
     ///   - verifier: the roots and the policies the TD must meet; the result's report_data binding is added here.
     ///   - platform: how the platform (TCB) is judged.
+    ///   - resultPolicies: requirements on the result's own content, evaluated once its hash and signature are checked.
     ///   - time: the validation time for certificates and collateral.
     public static func verify(
-        result: JSONValue, verifier: AttestationVerifier, platform: AttestationVerifier.Platform = .signaturesOnly, at time: Date
+        result: JSONValue, verifier: AttestationVerifier, platform: AttestationVerifier.Platform = .signaturesOnly,
+        resultPolicies: [any ResultPolicy] = [], at time: Date
     ) async -> ResultVerdict {
         var checks: [Check] = []
         func check(_ name: String, _ passed: Bool, _ detail: String) { checks.append(.init(name: name, passed: passed, detail: detail)) }
@@ -34,6 +36,10 @@ public enum ResultVerifier {
             check("signature", key.isValidSignature(signature, for: message), "Ed25519 signature by the enclave key \(keyBytes.hexString)")
         } else {
             check("signature", false, "public_key or signature missing or malformed")
+        }
+        for policy in resultPolicies {
+            let verdict = policy.evaluate(members)
+            check(policy.name, verdict.passed, verdict.detail)
         }
         guard let quoteBytes = attestation["quote"]?.stringValue.flatMap(DCAPVerifier.bytes(fromHex:)) else {
             check("quote", false, "no quote")
@@ -59,6 +65,15 @@ public enum ResultVerifier {
             checks: checks, attestation: verdict,
             verified: passed ? verdict.verified.map { VerifiedResult(members: members, attestation: $0) } : nil)
     }
+}
+
+/// A requirement on what a result says (not on the TD that attested it): the slot for a consent policy
+/// over a result's approval record. It sees exactly the members that were hashed and signed.
+public protocol ResultPolicy: Sendable {
+    /// The check's name in reports.
+    var name: String { get }
+    /// Whether the result's members (`attestation` removed) meet this policy.
+    func evaluate(_ members: [String: JSONValue]) -> PolicyVerdict
 }
 
 /// Every check on one result, and the proof when all passed.

@@ -23,6 +23,7 @@ public enum StrictJSON {
     /// Checks that `bytes` are one strict JSON document (see ``StrictJSON``).
     public static func validate(_ bytes: some Collection<UInt8>) throws(StrictJSONError) {
         var scanner = Scanner(bytes: Array(bytes))
+        if let invalid = firstInvalidUTF8(scanner.bytes) { throw StrictJSONError(problem: "bytes that are not UTF-8", offset: invalid) }
         scanner.skipWhitespace()
         try scanner.value(depth: 0)
         scanner.skipWhitespace()
@@ -58,7 +59,7 @@ public enum StrictJSON {
             switch byte {
             case UInt8(ascii: "{"): try object(depth: depth)
             case UInt8(ascii: "["): try array(depth: depth)
-            case UInt8(ascii: "\""): _ = try string()
+            case UInt8(ascii: "\""): try skipString()
             case UInt8(ascii: "t"): try expect("true")
             case UInt8(ascii: "f"): try expect("false")
             case UInt8(ascii: "n"): try expect("null")
@@ -108,35 +109,36 @@ public enum StrictJSON {
             }
         }
 
-        /// A string's value, unescaped; refuses control characters, bad escapes, lone surrogates and bad UTF-8.
-        mutating func string() throws(StrictJSONError) -> String {
+        /// Checks a string value (control characters, escapes, surrogates) without building it.
+        mutating func skipString() throws(StrictJSONError) {
             let start = index
             index += 1
-            var scalars = String.UnicodeScalarView()
-            var runStart = index
-            func flushRun(_ scanner: Scanner, upTo end: Int) throws(StrictJSONError) {
-                guard runStart < end else { return }
-                guard let text = String(validating: scanner.bytes[runStart..<end], as: UTF8.self) else {
-                    throw scanner.error("a string holds bytes that are not UTF-8", at: runStart)
-                }
-                scalars.append(contentsOf: text.unicodeScalars)
-            }
             while true {
                 guard let byte = current else { throw error("unterminated string", at: start) }
-                if byte == UInt8(ascii: "\"") {
-                    try flushRun(self, upTo: index)
-                    index += 1
-                    return String(scalars)
-                }
+                if byte == UInt8(ascii: "\"") { index += 1; return }
                 if byte < 0x20 { throw error("a control character inside a string must be escaped") }
-                if byte == UInt8(ascii: "\\") {
-                    try flushRun(self, upTo: index)
-                    scalars.append(try escape())
-                    runStart = index
-                    continue
-                }
-                index += 1
+                if byte == UInt8(ascii: "\\") { _ = try escape() } else { index += 1 }
             }
+        }
+
+        /// A string's value, unescaped (object keys, which must be compared); the document is valid UTF-8.
+        mutating func string() throws(StrictJSONError) -> String {
+            let start = index
+            try skipString()
+            let body = bytes[(start + 1)..<(index - 1)]
+            guard body.contains(UInt8(ascii: "\\")) else { return String(decoding: body, as: UTF8.self) }
+            var scalars = String.UnicodeScalarView()
+            var reader = Scanner(bytes: bytes, index: start + 1)
+            while reader.index < index - 1 {
+                if reader.bytes[reader.index] == UInt8(ascii: "\\") {
+                    scalars.append(try reader.escape())
+                } else {
+                    let runStart = reader.index
+                    while reader.index < index - 1, reader.bytes[reader.index] != UInt8(ascii: "\\") { reader.index += 1 }
+                    scalars.append(contentsOf: String(decoding: bytes[runStart..<reader.index], as: UTF8.self).unicodeScalars)
+                }
+            }
+            return String(scalars)
         }
 
         /// One escape sequence, `\` included; a surrogate must come as a high-low pair.
@@ -205,6 +207,34 @@ public enum StrictJSON {
                 throw error("number \(text) is not in canonical form (write integers without fraction or exponent, within ±2^53)", at: start)
             }
         }
+    }
+}
+
+extension StrictJSON {
+    /// The offset of the first byte that does not begin or continue a well-formed UTF-8 sequence (RFC 3629:
+    /// no overlong forms, no surrogates, nothing above U+10FFFF), or nil when all of `bytes` is UTF-8.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+        var index = 0
+        while index < bytes.count {
+            let lead = bytes[index]
+            if lead < 0x80 { index += 1; continue }
+            let length: Int
+            var low: UInt8 = 0x80, high: UInt8 = 0xBF  // the range of the first continuation byte
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: return index
+            }
+            guard index + length <= bytes.count, (low...high).contains(bytes[index + 1]) else { return index }
+            for offset in 2..<max(2, length) where !(0x80...0xBF).contains(bytes[index + offset]) { return index }
+            index += length
+        }
+        return nil
     }
 }
 

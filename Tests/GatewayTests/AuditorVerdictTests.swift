@@ -85,6 +85,27 @@ struct AuditorVerdictTests {
         }
     }
 
+    /// A result policy as a consent check would be one: it reads the signed members.
+    struct StdoutPolicy: ResultPolicy {
+        let expected: String
+        var name: String { "stdout_is" }
+        func evaluate(_ members: [String: JSONValue]) -> PolicyVerdict {
+            members["stdout"]?.stringValue == expected ? .meetsPolicy("stdout is \(expected)") : .failsToMeetPolicy(reason: "stdout is not \(expected)")
+        }
+    }
+
+    @Test("A result policy is one more check: only a result meeting every policy becomes a VerifiedResult")
+    func resultPolicy() async throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: try await attestedResult(try Self.authority())))
+        let result = try #require(try StrictJSON.decode(JSONValue.self, from: data)["result"])
+        let verifier = AttestationVerifier(
+            roots: [.development], policies: .enclave(os: .pinned(try SealingRefusalTests.developmentPin()), composeHash: Self.composeHash))
+        let met = await ResultVerifier.verify(result: result, verifier: verifier, resultPolicies: [StdoutPolicy(expected: "hello\n")], at: Date())
+        #expect(met.verified?.members["stdout"]?.stringValue == "hello\n" && met.verified?.attestation.identity?.composeHash == Self.composeHash, "\(met.checks.filter { !$0.passed })")
+        let failed = await ResultVerifier.verify(result: result, verifier: verifier, resultPolicies: [StdoutPolicy(expected: "other")], at: Date())
+        #expect(failed.verified == nil && failed.checks.filter { !$0.passed }.map(\.name) == ["stdout_is"])
+    }
+
     @Test("A result with a duplicated key is refused before any check, naming the key and where")
     func duplicateKeyResult() async throws {
         let path = try await attestedResult(try Self.authority())

@@ -16,8 +16,10 @@ public enum PolicyVerdict: Sendable, Hashable {
     /// Not met, and why.
     case failsToMeetPolicy(reason: String)
 
-    var passed: Bool { if case .meetsPolicy = self { true } else { false } }
-    var detail: String {
+    /// Whether the policy was met.
+    public var passed: Bool { if case .meetsPolicy = self { true } else { false } }
+    /// What was found, or why it failed.
+    public var detail: String {
         switch self {
         case .meetsPolicy(let detail): detail
         case .failsToMeetPolicy(let reason): reason
@@ -27,8 +29,8 @@ public enum PolicyVerdict: Sendable, Hashable {
 
 /// An ordered list of policies, evaluated together.
 ///
-/// The order is the report's order. Adding a requirement is adding one conformer to the list (a consent
-/// policy over a result's approval record slots in beside ``ComposeHashPolicy``).
+/// The order is the report's order. Adding a requirement on the TD is adding one conformer to the list;
+/// a requirement on a result's own content (a consent record) is a `ResultPolicy` (Attestation).
 public struct AttestationPolicySet: Sendable {
     public var policies: [any AttestationPolicy]
 
