@@ -108,7 +108,7 @@ let package = Package(
         // SQLite through GRDB: tenants, jobs, sessions, trusted code, sealed secrets, the audit chain.
         .target(
             name: "Store",
-            dependencies: ["SkillManifest", "Vault", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SkillManifest", "Vault", "OAuth3Wire", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // The HTTP API (Hummingbird): the composition root, where a manifest becomes a jail and a policy.
@@ -139,7 +139,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "oauth3",
-            dependencies: ["OAuth3Client", "OAuth3Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["OAuth3Client", "OAuth3Wire", "DCAPVerifier", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(

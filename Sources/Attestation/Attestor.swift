@@ -9,10 +9,10 @@ import OAuth3Wire
 /// The enclave's keys come from the guest agent's `GetKey`, so they are stable for this application and
 /// bound to a quote at start (``keyQuote``) and on demand with a nonce (``freshAttestation(nonce:)``).
 public struct Attestor: Sendable {
-    public static let resultFormat = "oauth3-enclave/result-attestation/v1"
-    static let resultDomain = "oauth3-enclave/result/v1"
-    static let keysDomain = "oauth3-enclave/keys/v1"
-    static let attestationDomain = "oauth3-enclave/attestation/v1"
+    public static let resultFormat = Domain.resultAttestationFormat
+    static let resultDomain = Domain.result
+    static let keysDomain = Domain.keys
+    static let attestationDomain = Domain.attestation
 
     public let agent: any GuestAgent
     let signingKey: Curve25519.Signing.PrivateKey
@@ -42,13 +42,13 @@ public struct Attestor: Sendable {
 
     /// report_data for a domain and payload: SHA-512(domain ‖ 0x00 ‖ payload), 64 bytes.
     public static func reportData(_ domain: String, _ payload: [UInt8]) -> [UInt8] {
-        Array(SHA512.hash(data: Array(domain.utf8) + [0] + payload))
+        Array(SHA512.hash(data: Domain.separated(domain, payload)))
     }
 
     /// The attestation of `result` (which must not yet hold `attestation`): hash, signature, quote.
     public func attest(_ result: JSONValue) async throws(AttestationError) -> JSONValue {
         let hash = Array(SHA256.hash(data: CanonicalJSON.encode(result)))
-        let message = Array(Self.resultDomain.utf8) + [0] + hash
+        let message = Domain.separated(Self.resultDomain, hash)
         let signature: [UInt8]
         do { signature = Array(try signingKey.signature(for: message)) } catch { throw AttestationError("cannot sign the result: \(error)") }
         let reportData = Self.reportData(Self.resultDomain, hash)
@@ -70,7 +70,7 @@ public struct Attestor: Sendable {
         let reportData = Self.reportData(Self.attestationDomain, signingPublicKey + hpkePublicKey + nonce)
         let quote = try await agent.quote(reportData: reportData)
         return .object([
-            "format": .string("oauth3-enclave/attestation/v1"),
+            "format": .string(Domain.attestation),
             "nonce": .string(nonce.hexString),
             "signing_public_key": .string(signingPublicKey.hexString),
             "hpke_public_key": .string(hpkePublicKey.hexString),
@@ -87,7 +87,7 @@ public struct Attestor: Sendable {
     /// The HPKE suite sealed secrets use.
     public static let hpkeSuite = HPKE.Ciphersuite.Curve25519_SHA256_ChachaPoly
     /// What a sealed secret is bound to: its tenant and name (a relay cannot move it).
-    public static func hpkeInfo(tenant: String, name: String) -> Data { Data("oauth3-enclave/secret/v1\u{0}\(tenant)\u{0}\(name)".utf8) }
+    public static func hpkeInfo(tenant: String, name: String) -> Data { Data(Domain.separated(Domain.secret, Array("\(tenant)\u{0}\(name)".utf8))) }
 
     /// Opens an HPKE-sealed secret value addressed to this enclave.
     public func openSealed(encapsulatedKey: [UInt8], ciphertext: [UInt8], tenant: String, name: String) throws(AttestationError) -> String {

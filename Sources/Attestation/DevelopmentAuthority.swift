@@ -25,6 +25,19 @@ public struct DevelopmentAuthority: Sendable {
     let composeHash: [UInt8]
     let appID: [UInt8]
     let instanceID: [UInt8]
+    /// Events the application emits after boot (dstack's `EmitEvent`), appended after `system-ready`: they
+    /// extend RTMR3 like any other, and verifiers must never read identity from them.
+    public var applicationEvents: [RuntimeEvent] = []
+
+    /// A runtime event's name and payload.
+    public struct RuntimeEvent: Sendable, Hashable {
+        public var name: String
+        public var payload: [UInt8]
+        public init(name: String, payload: [UInt8]) {
+            self.name = name
+            self.payload = payload
+        }
+    }
 
     /// - Parameters:
     ///   - seed: 32 secret bytes: the PCK, attestation and `GetKey` keys all derive from it.
@@ -83,8 +96,9 @@ public struct DevelopmentAuthority: Sendable {
     /// The RTMR3 events of this application, as dstack's agent logs them.
     public var runtimeEvents: [EventLogEntry] {
         let keyProvider = Array(#"{"name":"development","id":"\#(Self.rootKeySHA256.prefix(16))"}"#.utf8)
-        return [("system-preparing", []), ("app-id", appID), ("compose-hash", composeHash), ("instance-id", instanceID),
-                ("boot-mr-done", []), ("key-provider", keyProvider), ("system-ready", [])].map { name, payload in
+        let events: [(String, [UInt8])] = [("system-preparing", []), ("app-id", appID), ("compose-hash", composeHash), ("instance-id", instanceID),
+                ("boot-mr-done", []), ("key-provider", keyProvider), ("system-ready", [])] + applicationEvents.map { ($0.name, $0.payload) }
+        return events.map { name, payload in
             EventLogEntry(imr: 3, eventType: EventLog.runtimeEventType, digest: EventLog.runtimeDigest(name: name, payload: payload).hexString,
                           event: name, eventPayload: payload.hexString)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import OAuth3Wire
 
 /// What Intel's PCS (or a PCCS) publishes to verify a quote: TCB info and QE identity with their
 /// signatures and issuer chains, and the root and PCK CRLs. The JSON layout of the test vectors (and of
@@ -40,7 +41,7 @@ public struct Collateral: Sendable, Hashable, Codable {
 
     /// Decodes the JSON layout of the test vectors.
     public static func decode(_ json: [UInt8]) throws(QuoteParseError) -> Collateral {
-        do { return try JSONDecoder().decode(Collateral.self, from: Data(json)) } catch {
+        do { return try StrictJSON.decode(Collateral.self, from: json) } catch {
             throw QuoteParseError("collateral is not the expected JSON object: \(error)")
         }
     }

@@ -36,7 +36,7 @@ public enum EventLog {
     /// Decodes the JSON array a guest agent returns.
     public static func decode(_ json: [UInt8]) throws(QuoteParseError) -> [EventLogEntry] {
         do {
-            return try JSONDecoder().decode([EventLogEntry].self, from: Data(json))
+            return try StrictJSON.decode([EventLogEntry].self, from: json)
         } catch {
             throw QuoteParseError("event log is not a JSON array of {imr, event_type, digest, event, event_payload}: \(error)")
         }
@@ -81,28 +81,5 @@ public enum EventLog {
             rtmrs[entry.imr] = Array(SHA384.hash(data: rtmrs[entry.imr] + digest))
         }
         return rtmrs
-    }
-
-    /// The application's identity as its runtime events state it.
-    public struct Application: Sendable, Hashable {
-        public var appID: String?
-        public var composeHash: String?
-        public var instanceID: String?
-        public var keyProvider: String?
-    }
-
-    /// Reads `app-id`, `compose-hash`, `instance-id` (hex) and `key-provider` (text) from RTMR3's events.
-    public static func application(_ entries: [EventLogEntry]) -> Application {
-        var application = Application()
-        for entry in entries where entry.imr == 3 && entry.eventType == runtimeEventType {
-            switch entry.event {
-            case "app-id": application.appID = entry.eventPayload.lowercased()
-            case "compose-hash": application.composeHash = entry.eventPayload.lowercased()
-            case "instance-id": application.instanceID = entry.eventPayload.lowercased()
-            case "key-provider": application.keyProvider = bytes(fromHex: entry.eventPayload).map { String(decoding: $0, as: UTF8.self) }
-            default: break
-            }
-        }
-        return application
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import OAuth3Wire
 import Foundation
 import SwiftASN1
 import X509
@@ -27,17 +28,19 @@ extension QuoteVerifier {
             "qe_identity", json: collateral.qeIdentity, signatureHex: collateral.qeIdentitySignature, chainPEM: collateral.qeIdentityIssuerChain,
             roots: trustedRoots, at: time, into: &checks)
         guard let tcbInfo, let qeIdentity else { return nil }
-        add("tcb_info_window", Self.within(tcbInfo.issueDate, tcbInfo.nextUpdate, time),
-            "TCB info valid \(tcbInfo.issueDate) – \(tcbInfo.nextUpdate)" + (Self.within(tcbInfo.issueDate, tcbInfo.nextUpdate, time) ? "" : ": TCB info expired or not yet valid at \(ISO8601DateFormatter().string(from: time))"))
-        add("qe_identity_window", Self.within(qeIdentity.issueDate, qeIdentity.nextUpdate, time),
-            "QE identity valid \(qeIdentity.issueDate) – \(qeIdentity.nextUpdate)" + (Self.within(qeIdentity.issueDate, qeIdentity.nextUpdate, time) ? "" : ": QE identity expired or not yet valid"))
+        let tcbInfoCurrent = Self.within(tcbInfo.issueDate, tcbInfo.nextUpdate, time)
+        add("tcb_info_window", tcbInfoCurrent,
+            "TCB info valid \(tcbInfo.issueDate) – \(tcbInfo.nextUpdate)" + (tcbInfoCurrent ? "" : ": TCB info expired or not yet valid at \(ISO8601DateFormatter().string(from: time))"))
+        let qeIdentityCurrent = Self.within(qeIdentity.issueDate, qeIdentity.nextUpdate, time)
+        add("qe_identity_window", qeIdentityCurrent,
+            "QE identity valid \(qeIdentity.issueDate) – \(qeIdentity.nextUpdate)" + (qeIdentityCurrent ? "" : ": QE identity expired or not yet valid"))
         add("tcb_info_kind", tcbInfo.id == (quote.isTDX ? "TDX" : "SGX"), "TCB info for \(tcbInfo.id)")
         add("qe_identity_kind", qeIdentity.id == (quote.isTDX ? "TD_QE" : "QE"), "QE identity for \(qeIdentity.id)")
 
         // Revocation: the root CRL (signed by the root) and the PCK CRL (signed by the PCK CA).
-        let pckChain = (try? PEMDocument.parseMultiple(pemString: quote.signature.pckChainPEM).map { try Certificate(pemDocument: $0) }) ?? []
-        guard let leaf = pckChain.first, let rootCRLBytes = bytes(fromHex: collateral.rootCACRL), let pckCRLBytes = bytes(fromHex: collateral.pckCRL),
-            let rootCRL = try? RevocationList(der: rootCRLBytes), let pckCRL = try? RevocationList(der: pckCRLBytes)
+        let pckChain = ParsedCollateralCache.certificates(pem: quote.signature.pckChainPEM) ?? []
+        guard let leaf = pckChain.first,
+            let rootCRL = ParsedCollateralCache.revocationList(hex: collateral.rootCACRL), let pckCRL = ParsedCollateralCache.revocationList(hex: collateral.pckCRL)
         else {
             add("crls", false, "the root or PCK CRL is missing or malformed")
             return nil
@@ -58,7 +61,7 @@ extension QuoteVerifier {
 
         let pck: PCKExtension
         do {
-            pck = try PCKExtension(certificate: leaf)
+            pck = try ParsedCollateralCache.pckExtension(of: leaf)
         } catch {
             add("pck_extension", false, "\(error)")
             return nil
@@ -68,14 +71,15 @@ extension QuoteVerifier {
         return CheckedCollateral(tcbInfo: tcbInfo, qeIdentity: qeIdentity, pck: pck)
     }
 
-    private func signedDocument<Document: Decodable>(
+    private func signedDocument<Document: Decodable & Sendable>(
         _ name: String, json: String, signatureHex: String, chainPEM: String, roots: [Certificate], at time: Date, into checks: inout [Check]
     ) async -> Document? {
-        guard let document = try? JSONDecoder().decode(Document.self, from: Data(json.utf8)) else {
-            checks.append(.init(name: name, passed: false, detail: "\(name) is not the expected JSON"))
+        let document: Document
+        do { document = try ParsedCollateralCache.document(Document.self, json: json) } catch {
+            checks.append(.init(name: name, passed: false, detail: "\(name) is not the expected JSON: \(error)"))
             return nil
         }
-        let chain = (try? PEMDocument.parseMultiple(pemString: chainPEM).map { try Certificate(pemDocument: $0) }) ?? []
+        let chain = ParsedCollateralCache.certificates(pem: chainPEM) ?? []
         guard let signer = chain.first else {
             checks.append(.init(name: "\(name)_signature", passed: false, detail: "\(name) has no issuer chain"))
             return nil
@@ -100,8 +104,7 @@ extension QuoteVerifier {
     }
 
     static func within(_ issue: String, _ next: String, _ time: Date) -> Bool {
-        let parser = ISO8601DateFormatter()
-        guard let start = parser.date(from: issue), let end = parser.date(from: next) else { return false }
+        guard let start = InternetDateTime.parse(issue), let end = InternetDateTime.parse(next) else { return false }
         return start <= time && time <= end
     }
 
@@ -110,7 +113,7 @@ extension QuoteVerifier {
         var trusted: [Certificate] = []
         for root in roots {
             switch root {
-            case .intel: if let intel = try? IntelRoot.certificate() { trusted.append(intel) }
+            case .intel: if let intel = try? IntelRoot.pinned.get() { trusted.append(intel) }
             case .development: trusted += chainHint.filter { SHA256.hash(data: $0.publicKey.subjectPublicKeyInfoBytes).hexString == DevelopmentRoot.keySHA256 }
             case .certificate(let certificate): trusted.append(certificate)
             }

@@ -54,7 +54,7 @@ public struct QuoteVerifier: Sendable {
             detail: "QE report data is SHA-256(attestation key ‖ QE auth data)"))
         // 3 and 4. The PCK leaf signs the QE report; its chain leads to a trusted root.
         let pem = signature.pckChainPEM
-        let certificates = (try? PEMDocument.parseMultiple(pemString: pem).map { try Certificate(pemDocument: $0) }) ?? []
+        let certificates = ParsedCollateralCache.certificates(pem: pem) ?? []
         guard let leaf = certificates.first else {
             checks.append(.init(name: "pck_chain", passed: false, detail: "no PEM certificate chain in the quote"))
             return checks
@@ -76,7 +76,7 @@ public struct QuoteVerifier: Sendable {
         var trusted: [Certificate] = []
         for root in roots {
             switch root {
-            case .intel: if let intel = try? IntelRoot.certificate() { trusted.append(intel) }
+            case .intel: if let intel = try? IntelRoot.pinned.get() { trusted.append(intel) }
             case .development:
                 // The development root is recognised by its key, derived from a public constant.
                 trusted += intermediates.filter { SHA256.hash(data: $0.publicKey.subjectPublicKeyInfoBytes).hexString == DevelopmentRoot.keySHA256 }
@@ -127,6 +127,9 @@ public enum IntelRoot {
         AiEA4J0lrHoMs+Xo5o/sX6O9QWxHRAvZUGOdRQ7cvqRXaqI=
         -----END CERTIFICATE-----
         """
+
+    /// The certificate, parsed and checked against its pin once per process (it is compiled in).
+    static let pinned = Result { try certificate() }
 
     /// The certificate, after checking its pin.
     public static func certificate() throws -> Certificate {

@@ -49,7 +49,11 @@ enum RequestBody {
     static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         guard buffer.readableBytes > 0 else { throw GatewayError.badRequest("request body is empty: expected a JSON object") }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            // One strict reading for every request (StrictJSON): duplicate keys, lone surrogates and
+            // non-canonical numbers are refused with their byte offset, before any decoder sees them.
+            return try StrictJSON.decode(T.self, from: buffer.readableBytesView)
+        } catch let error as StrictJSONError {
+            throw GatewayError.badRequest("malformed JSON: \(error)")
         } catch let DecodingError.keyNotFound(key, context) {
             throw GatewayError.badRequest("missing field '\(path(context.codingPath + [key]))'")
         } catch let DecodingError.typeMismatch(expected, context) {

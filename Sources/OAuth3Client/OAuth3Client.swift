@@ -121,7 +121,7 @@ public struct OAuth3Client: Sendable {
             throw OAuth3ClientError(status: reply.status, message: error.error, problems: error.problems)
         }
         do {
-            return try JSONDecoder().decode(Reply.self, from: reply.body)
+            return try StrictJSON.decode(Reply.self, from: reply.body)
         } catch {
             throw OAuth3ClientError(status: reply.status, message: "unexpected reply to \(method) \(path): \(error)")
         }

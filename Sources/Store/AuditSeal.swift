@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import OAuth3Wire
 import Synchronization
 
 /// The key that seals the audit log's recorded head: `HMAC-SHA256(key, "oauth3-enclave/audit-head/v1" NUL
@@ -21,7 +22,7 @@ final class AuditSeal: Sendable {
     /// The seal of head `seq` with `hash`, or `nil` without a key.
     func mac(seq: Int64, hash: String) -> String? {
         guard let key = key.withLock({ $0 }) else { return nil }
-        let message = Data("oauth3-enclave/audit-head/v1\u{0}\(seq)\u{0}\(hash)".utf8)
+        let message = Data(Domain.separated(Domain.auditHead, Array("\(seq)\u{0}\(hash)".utf8)))
         return HMAC<SHA256>.authenticationCode(for: message, using: key).map { String(format: "%02x", $0) }.joined()
     }
 

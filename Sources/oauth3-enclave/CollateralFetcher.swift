@@ -1,5 +1,6 @@
 import DCAPVerifier
 import Foundation
+import OAuth3Wire
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -81,7 +82,8 @@ struct CollateralFetcher {
     }
 
     static func stringMember(_ name: String, in text: String) -> String? {
-        guard let data = text.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        guard (try? StrictJSON.validate(Array(text.utf8))) != nil, let data = text.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
         return object[name] as? String
     }
 }

@@ -6,12 +6,17 @@ import Foundation
 import OAuth3Wire
 
 /// `oauth3-enclave verify`: verifies a result (its binding to a quote) or a bare quote, down to Intel's
-/// root with collateral, the application's identity from the event log, and the result's consent record
-/// (``ConsentVerifier``: whose passkey approved what). One line per check.
+/// root with collateral, the OS measurements against a pinned release, the application's boot-time
+/// identity from the event log, and the result's consent record (``ConsentVerifier``: whose passkey approved
+/// what). One line per check; the policies are ``AttestationPolicySet/enclave(os:composeHash:appID:)``.
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Verify a result's attestation, or a bare quote, offline or against a PCCS.",
-        discussion: "Exits 0 only when every required check passed.")
+        discussion: """
+            Exits 0 only when every required check passed. A result (or a quote with an event log or an identity \
+            expectation) must also run a pinned OS: give --expect-os FILE (dstack/os/*.json), or the verdict is \
+            NOT VERIFIED: OS not pinned, unless --accept-unpinned-os. A bare quote alone is a platform check only.
+            """)
     @Argument(help: "A result as the API returns it (the status reply, or its `result` object).") var file: String?
     @Option(help: "Verify a bare quote instead: binary, or hex with or without 0x.") var quote: String?
     @Option(help: "The event log (JSON array) that goes with --quote.") var eventLog: String?
@@ -19,113 +24,122 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Fetch the collateral from this PCS/PCCS base URL instead.") var pccs: String?
     @Option(help: "Validation time, Unix seconds (default: now).") var now: Int?
     @Option(help: "A TCB status to accept (repeatable; default UpToDate).") var accept: [String] = []
-    @Option(help: "The compose hash the event log must state.") var expectComposeHash: String?
-    @Option(help: "An app-compose.json whose SHA-256 the event log must state as compose hash.") var compose: String?
-    @Option(help: "The app id the event log must state.") var expectAppId: String?
+    @Option(help: "The compose hash the boot event log must state.") var expectComposeHash: String?
+    @Option(help: "An app-compose.json whose SHA-256 the boot event log must state as compose hash.") var compose: String?
+    @Option(help: "The app id the boot event log must state.") var expectAppId: String?
+    @Option(help: "The dstack OS release's measurements (MRTD, RTMR0–2) the TD must match: a pin file such as dstack/os/*.json.")
+    var expectOs: String?
+    @Flag(help: "Do not compare the OS measurements with anything (proves nothing about the OS; printed loudly).")
+    var acceptUnpinnedOs = false
     @Flag(help: "Also accept the DEVELOPMENT guest agent's root (proves nothing about hardware).") var allowDevRoot = false
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() async throws {
         let time = now.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()
         let roots: [QuoteVerifier.Root] = allowDevRoot ? [.intel, .development] : [.intel]
-        var checks: [QuoteVerifier.Check] = []
-        var consentSummary: String?
-        var parsed: Quote?
-        var entries: [EventLogEntry]?
-        if let quotePath = quote {
-            guard let data = FileManager.default.contents(atPath: quotePath) else { throw ValidationError("cannot read \(quotePath)") }
-            let raw = bytes(fromHex: String(decoding: data, as: UTF8.self)) ?? Array(data)
-            do { parsed = try Quote.parse(raw) } catch { checks.append(.init(name: "quote_parse", passed: false, detail: "\(error)")) }
-            if let eventLog {
-                guard let log = FileManager.default.contents(atPath: eventLog) else { throw ValidationError("cannot read \(eventLog)") }
-                entries = try EventLog.decode(Array(log))
-            }
-            if let parsed { checks += await QuoteVerifier(roots: roots).verifySignatures(of: parsed, at: time) }
-        } else if let file {
-            guard let data = FileManager.default.contents(atPath: file), let document = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-                throw ValidationError("cannot read \(file) as JSON")
-            }
-            let result = document["result"].flatMap { $0["attestation"] == nil ? nil : $0 } ?? document
-            checks += await ResultVerifier.verify(result: result, roots: roots, at: time).checks
-            if result["approval"] != nil {
-                let consent = ConsentVerifier.verify(result: result)
-                checks += consent.checks.map { QuoteVerifier.Check(name: $0.name, passed: $0.passed, detail: $0.detail) }
-                consentSummary = consent.summary
-            }
-            if let hex = result["attestation"]?["quote"]?.stringValue, let raw = bytes(fromHex: hex) { parsed = try? Quote.parse(raw) }
-            if let log = result["attestation"]?["event_log"], let encoded = try? JSONEncoder().encode(log) { entries = try? EventLog.decode(Array(encoded)) }
-        } else {
-            throw ValidationError("give a result file, or --quote FILE")
-        }
-
-        var tcbStatus: String?
-        var advisories: [String] = []
-        if let parsed {
-            if let entries, case .td(let report) = parsed.body, quote != nil {
-                do {
-                    let matches = try EventLog.replay(entries) == report.rtmrs
-                    checks.append(.init(name: "event_log_replay", passed: matches, detail: matches ? "the event log replays to RTMR0–3" : "the event log does not replay to the quote's RTMRs"))
-                } catch {
-                    checks.append(.init(name: "event_log_replay", passed: false, detail: "\(error)"))
-                }
-            }
-            let isDevelopment = !(await QuoteVerifier(roots: [.development]).verifySignatures(of: parsed, at: time).contains { $0.name == "pck_chain" && !$0.passed })
-            if isDevelopment && allowDevRoot {
-                checks.append(.init(name: "tcb_status", passed: true, detail: "a DEVELOPMENT quote: it has no TCB and no collateral"))
-            } else if collateral != nil || pccs != nil {
-                let material: Collateral
-                if let path = collateral {
-                    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-                    material = try Collateral.decode(Array(data))
-                } else {
-                    material = try await CollateralFetcher(base: pccs!).fetch(for: parsed)
-                }
-                let report = await QuoteVerifier(roots: roots).verify(quote: parsed, collateral: material, at: time, acceptable: accept.isEmpty ? QuoteVerifier.defaultAcceptableStatuses : Set(accept))
-                let done = Set(checks.map(\.name))
-                checks += report.checks.filter { !done.contains($0.name) }
-                tcbStatus = report.tcbStatus
-                advisories = report.advisoryIDs
-            } else {
-                checks.append(.init(name: "tcb_status", passed: false, detail: "no collateral: give --collateral FILE or --pccs URL to check the TCB"))
-            }
-        }
-
-        let application = entries.map(EventLog.application)
-        // The identity is only as good as the log it came from: a log that does not replay states nothing.
-        let logReplayed = checks.contains { $0.name == "event_log_replay" && $0.passed }
-        let unproven = logReplayed ? "" : " (the event log did not replay to the quote, so it proves nothing)"
+        let os: OSExpectation?
+        do { os = try OSExpectation.fromOptions(pinFile: expectOs, acceptUnpinned: acceptUnpinnedOs) } catch { throw ValidationError(error.message) }
         var composeExpectation = expectComposeHash?.lowercased()
         if let compose {
             guard let data = FileManager.default.contents(atPath: compose) else { throw ValidationError("cannot read --compose \(compose)") }
             composeExpectation = ComposeHash.of(data).hexString
         }
-        if let composeExpectation {
-            let stated = application?.composeHash
-            checks.append(.init(name: "compose_hash", passed: logReplayed && stated == composeExpectation, detail: "the event log states compose hash \(stated ?? "none"); expected \(composeExpectation)" + unproven))
-        }
-        if let expected = expectAppId?.lowercased() {
-            let stated = application?.appID
-            checks.append(.init(name: "app_id", passed: logReplayed && stated == expected, detail: "the event log states app id \(stated ?? "none"); expected \(expected)" + unproven))
-        }
+        let policies = AttestationPolicySet.enclave(os: os, composeHash: composeExpectation, appID: expectAppId)
 
+        var checks: [QuoteVerifier.Check] = []
+        var verdict: AttestationVerdict?
+        var consentSummary: String?
+        if let quotePath = quote {
+            guard let data = FileManager.default.contents(atPath: quotePath) else { throw ValidationError("cannot read \(quotePath)") }
+            let raw = bytes(fromHex: String(decoding: data, as: UTF8.self)) ?? Array(data)
+            var log: [UInt8]?
+            if let eventLog {
+                guard let bytes = FileManager.default.contents(atPath: eventLog) else { throw ValidationError("cannot read \(eventLog)") }
+                log = Array(bytes)
+            }
+            let parsed: Quote
+            do { parsed = try Quote.parse(raw) } catch {
+                try report(checks: [.init(name: "quote_parse", passed: false, detail: "\(error)")], verdict: nil, os: os, consent: nil)
+                return
+            }
+            // A bare quote alone is a platform check; anything about the application needs the OS pinned too.
+            let appLevel = log != nil || composeExpectation != nil || expectAppId != nil || os != nil
+            let verifier = AttestationVerifier(roots: roots, policies: appLevel ? policies : AttestationPolicySet([]))
+            let quoteVerdict = await verifier.verify(AttestationEvidence(quote: parsed, eventLogJSON: log), platform: try await platform(for: parsed), at: time)
+            checks = quoteVerdict.checks
+            verdict = quoteVerdict
+        } else if let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            let document: JSONValue
+            do { document = try StrictJSON.decode(JSONValue.self, from: data) } catch { throw ValidationError("\(file) is not strict JSON: \(error)") }
+            let result = document["result"].flatMap { $0["attestation"] == nil ? nil : $0 } ?? document
+            let parsed = result["attestation"]?["quote"]?.stringValue.flatMap(bytes(fromHex:)).flatMap { try? Quote.parse($0) }
+            let resultVerdict = await ResultVerifier.verify(
+                result: result, verifier: AttestationVerifier(roots: roots, policies: policies),
+                platform: parsed == nil ? .signaturesOnly : try await platform(for: parsed!), at: time)
+            checks = resultVerdict.checks
+            verdict = resultVerdict.attestation
+            if result["approval"] != nil {
+                let consent = ConsentVerifier.verify(result: result)
+                checks += consent.checks.map { QuoteVerifier.Check(name: $0.name, passed: $0.passed, detail: $0.detail) }
+                consentSummary = consent.summary
+            }
+        } else {
+            throw ValidationError("give a result file, or --quote FILE")
+        }
+        try report(checks: checks, verdict: verdict, os: os, consent: consentSummary)
+    }
+
+    /// Full DCAP with the collateral the options name (a file, or fetched from a PCCS).
+    func platform(for quote: Quote) async throws -> AttestationVerifier.Platform {
+        let acceptable = accept.isEmpty ? QuoteVerifier.defaultAcceptableStatuses : Set(accept)
+        if let path = collateral {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+            return .dcap(try Collateral.decode(Array(data)), acceptable: acceptable)
+        }
+        if let pccs { return .dcap(try await CollateralFetcher(base: pccs).fetch(for: quote), acceptable: acceptable) }
+        return .dcap(nil, acceptable: acceptable)
+    }
+
+    /// Prints the checks and the verdict (text or JSON) and exits 1 unless everything passed.
+    func report(checks: [QuoteVerifier.Check], verdict: AttestationVerdict?, os: OSExpectation?, consent: String?) throws {
         let passed = !checks.isEmpty && checks.allSatisfy(\.passed)
+        let identity = verdict?.evidence.identity
+        let osUnpinned = checks.contains { $0.name == "os_measurements" && !$0.passed && $0.detail.hasPrefix(OSMeasurementPolicy.notPinned) }
+        let osAcceptedUnpinned = os == .unsafeUnpinnedAccepted && checks.contains { $0.name == "os_measurements" }
+        let line = passed
+            ? (osAcceptedUnpinned ? "VERIFIED, BUT THE OS IS NOT PINNED (--accept-unpinned-os)" : "VERIFIED")
+            : (osUnpinned ? "NOT VERIFIED: \(OSMeasurementPolicy.notPinned)" : "NOT VERIFIED")
         if json {
             struct Report: Encodable {
-                let passed: Bool; let checks: [QuoteVerifier.Check]; let tcb_status: String?; let advisory_ids: [String]; let consent: String?
-                let app_id: String?; let compose_hash: String?; let instance_id: String?; let development_root_allowed: Bool
+                let passed: Bool; let verdict: String; let checks: [QuoteVerifier.Check]; let tcb_status: String?; let advisory_ids: [String]
+                let app_id: String?; let compose_hash: String?; let instance_id: String?; let runtime_events: [String]
+                let os_pinned: String?; let development_root_allowed: Bool; let consent: String?
             }
+            var pinned: String?
+            if case .pinned(let pin)? = os { pinned = pin.release }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(Report(
-                passed: passed, checks: checks, tcb_status: tcbStatus, advisory_ids: advisories, consent: consentSummary, app_id: application?.appID,
-                compose_hash: application?.composeHash, instance_id: application?.instanceID, development_root_allowed: allowDevRoot)), as: UTF8.self))
+                passed: passed, verdict: line, checks: checks, tcb_status: verdict?.tcbStatus, advisory_ids: verdict?.advisoryIDs ?? [],
+                app_id: identity?.appID, compose_hash: identity?.composeHash, instance_id: identity?.instanceID,
+                runtime_events: identity?.runtimeEvents ?? [], os_pinned: pinned, development_root_allowed: allowDevRoot,
+                consent: consent)), as: UTF8.self))
         } else {
             if allowDevRoot { print("⚠️  --allow-dev-root: a quote from the DEVELOPMENT guest agent passes; that proves nothing about hardware.") }
+            if os == .unsafeUnpinnedAccepted {
+                print("⚠️  --accept-unpinned-os: the OS measurements (MRTD, RTMR0–2) are NOT compared with any release; the boot identity is only as honest as an unknown OS.")
+            }
             for check in checks { print("\(check.passed ? "✔" : "✘") \(check.name): \(check.detail)") }
-            if let tcbStatus { print("TCB status \(tcbStatus)" + (advisories.isEmpty ? "" : ", advisories \(advisories.joined(separator: ", "))")) }
-            if let consentSummary { print("consent: \(consentSummary)") }
-            if let application { print("app_id \(application.appID ?? "?")  compose_hash \(application.composeHash ?? "?")  instance_id \(application.instanceID ?? "?")") }
-            print(passed ? "VERIFIED" : "NOT VERIFIED")
+            if let tcbStatus = verdict?.tcbStatus {
+                print("TCB status \(tcbStatus)" + (verdict!.advisoryIDs.isEmpty ? "" : ", advisories \(verdict!.advisoryIDs.joined(separator: ", "))"))
+            }
+            if let identity {
+                print("app_id \(identity.appID ?? "?")  compose_hash \(identity.composeHash ?? "?")  instance_id \(identity.instanceID ?? "?")")
+                if !identity.runtimeEvents.isEmpty { print("runtime events (the application's, not identity): \(identity.runtimeEvents.joined(separator: ", "))") }
+            }
+            if let consent { print("consent: \(consent)") }
+            print(line)
         }
         if !passed { throw ExitCode(1) }
     }

@@ -15,7 +15,7 @@ struct ScopeAndExecute: AsyncParsableCommand {
     func run() async throws {
         let client = try await connection.client()
         let skillCode = try Output.readFile(code, what: "code")
-        guard var request = try? JSONDecoder().decode(ScopeRequest.self, from: Data(try Output.readFile(scope, what: "scope").utf8)) else {
+        guard var request = try? StrictJSON.decode(ScopeRequest.self, from: Array(try Output.readFile(scope, what: "scope").utf8)) else {
             throw ValidationError("\(scope) is not a scope: expected {\"description\", \"constraints\", \"secrets\", \"networks\"}")
         }
         request.skillCode = skillCode
@@ -92,7 +92,7 @@ struct Secrets: AsyncParsableCommand {
         @Argument var name: String
         @Option(help: "Read the value from this environment variable instead of stdin.") var fromEnv: String?
         @Flag(help: "Seal the value to the enclave (HPKE) after checking its attestation, so a relay never sees it.") var seal = false
-        @Flag(help: "With --seal: accept the DEVELOPMENT guest agent's root (proves nothing about hardware).") var allowDevRoot = false
+        @OptionGroup var expectation: ExpectationOptions
         @OptionGroup var connection: Connection
         func run() async throws {
             let value: String
@@ -104,8 +104,11 @@ struct Secrets: AsyncParsableCommand {
             }
             guard !value.isEmpty else { throw ValidationError("empty secret value: pipe it on stdin or use --from-env") }
             if seal {
-                if allowDevRoot { Output.note("⚠️  --allow-dev-root: accepting a DEVELOPMENT enclave") }
-                try await connection.client().putSealedSecret(name, value: value, allowDevelopmentRoot: allowDevRoot)
+                // Everything the seal requires is checked before the value is encrypted.
+                expectation.warnings()
+                let (wanted, pinned) = try expectation.expectation(for: try connection.baseURL)
+                if let pinned { Output.note("📌 sealing only to the pinned enclave: \(pinned.summary)") }
+                try await connection.client().putSealedSecret(name, value: value, expecting: wanted)
                 Output.note("🔒 \(name) sealed to the attested enclave and stored")
             } else {
                 try await connection.client().putSecret(name, value: value)

@@ -12,7 +12,7 @@ struct OAuth3Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oauth3",
         abstract: "Run skills in an OAuth3 enclave: ask a human once, never see the secrets.",
-        subcommands: [ScopeAndExecute.self, Execute.self, Poll.self, Status.self, Signup.self, Secrets.self])
+        subcommands: [ScopeAndExecute.self, Execute.self, Poll.self, Status.self, Signup.self, Secrets.self, Enclave.self])
 
     /// ArgumentParser's own `main`, with the HTTP client shut down before the process exits.
     static func main() async {

@@ -54,7 +54,7 @@ struct ParsingTests {
         guard case .td(let report) = quote.body else { Issue.record("not a TD body"); return }
         #expect(try EventLog.replay(entries) == report.rtmrs)
         #expect(entries.filter { $0.imr == 3 }.map(\.event) == ["system-preparing", "app-id", "compose-hash", "instance-id", "boot-mr-done", "key-provider", "system-ready"])
-        let application = EventLog.application(entries)
+        let application = try BootIdentity.read(from: entries)
         #expect(application.appID == "ea549f02e1a25fabd1cb788380e033ec5461b2ff")
         #expect(application.composeHash?.count == 64 && application.keyProvider?.contains("kms") == true)
         // Empty runtime digests are recomputed, not trusted or padded: same RTMRs.

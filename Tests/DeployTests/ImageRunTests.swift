@@ -109,7 +109,7 @@ struct ImageRunTests {
         // The result, as the API returned it, verifies offline against the development root and the compose file.
         let resultFile = work + "/result.json"
         try JSONEncoder().encode(done).write(to: URL(fileURLWithPath: resultFile))
-        let verify = try await Self.run(Fixture.enclave, ["verify", resultFile, "--allow-dev-root", "--compose", appCompose])
+        let verify = try await Self.run(Fixture.enclave, ["verify", resultFile, "--allow-dev-root", "--expect-os", Fixture.repository.appendingPathComponent("dstack/os/development.json").path, "--compose", appCompose])
         #expect(verify.status == 0, "verify: \(verify.output)")
     }
 

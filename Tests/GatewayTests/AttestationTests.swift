@@ -19,8 +19,14 @@ struct AttestationTests {
         return try #require(done.result)
     }
 
-    func verify(_ result: JSONValue, roots: [QuoteVerifier.Root] = [.intel, .development]) async -> [QuoteVerifier.Check] {
-        await ResultVerifier.verify(result: result, roots: roots, at: Date()).checks
+    /// The committed pin of the development guest agent's measurements (dstack/os/development.json).
+    static func developmentPin() throws -> PinnedOS {
+        try PinnedOS.decode(Array(try Data(contentsOf: Fixture.repository.appendingPathComponent("dstack/os/development.json"))))
+    }
+
+    func verify(_ result: JSONValue, roots: [QuoteVerifier.Root] = [.intel, .development]) async throws -> [QuoteVerifier.Check] {
+        let verifier = AttestationVerifier(roots: roots, policies: .enclave(os: .pinned(try Self.developmentPin())))
+        return await ResultVerifier.verify(result: result, verifier: verifier, at: Date()).checks
     }
 
     func failed(_ checks: [QuoteVerifier.Check]) -> [String] { checks.filter { !$0.passed }.map(\.name) }
@@ -59,13 +65,13 @@ struct AttestationTests {
         let daemon = try await LiveDaemon.start()
         let (agent, _) = try await daemon.tenant()
         let result = try await completedResult(daemon, agent)
-        let checks = await verify(result)
+        let checks = try await verify(result)
         #expect(failed(checks).isEmpty, "\(checks.filter { !$0.passed })")
         #expect(checks.count >= 11)
         #expect(result["request_id"]?.stringValue?.hasPrefix("exec_") == true && result["approved_by"]?.stringValue == "token")
         #expect(result["attestation"]?["guest_agent"]?.stringValue == "development:\(daemon.agentSocket)")
         // Without the development root, the same quote does not chain to a trusted root.
-        let strictFailures = failed(await verify(result, roots: [.intel]))
+        let strictFailures = failed(try await verify(result, roots: [.intel]))
         #expect(strictFailures == ["pck_chain"])
     }
 
@@ -83,11 +89,11 @@ struct AttestationTests {
             return
         }
         #expect(connections[0]["host"]?.stringValue == "api.test" && connections[0]["address"]?.stringValue == network.api)
-        #expect(failed(await verify(result)).isEmpty)
+        #expect(failed(try await verify(result)).isEmpty)
         let edited = try editing(result) { members in
             try editingObject(&members, "network") { $0["connections"] = .array([]) }
         }
-        #expect(failed(await verify(edited)).contains("result_hash"))
+        #expect(failed(try await verify(edited)).contains("result_hash"))
         // The daemon's metrics count it, without naming the host.
         let metrics = try await daemon.raw("GET", "/metrics").body
         #expect(metrics.contains("oauth3_egress_connections_total 1\n"), "\(metrics)")
@@ -101,10 +107,10 @@ struct AttestationTests {
         let result = try await completedResult(daemon, agent)
         #expect(result["stdout"]?.stringValue == "hello from the enclave\n")
         let stdout = try editing(result) { $0["stdout"] = .string("hello from the enclavf\n") }
-        let stdoutFailures = failed(await verify(stdout))
+        let stdoutFailures = failed(try await verify(stdout))
         #expect(stdoutFailures.contains("result_hash") && stdoutFailures.contains("report_data_binding"))
         let code = try editing(result) { $0["code_sha256"] = .string(String(repeating: "0", count: 64)) }
-        let codeFailures = failed(await verify(code))
+        let codeFailures = failed(try await verify(code))
         #expect(codeFailures.contains("result_hash"))
         let quote = try editing(result) { members in
             try editingObject(&members, "attestation") { attestation in
@@ -114,12 +120,12 @@ struct AttestationTests {
                 attestation["quote"] = .string(hex)
             }
         }
-        let quoteFailures = failed(await verify(quote))
+        let quoteFailures = failed(try await verify(quote))
         #expect(quoteFailures.contains("quote_signature"), "\(quoteFailures)")
         let signature = try editing(result) { members in
             try editingObject(&members, "attestation") { $0["signature"] = .string(String(repeating: "00", count: 64)) }
         }
-        let signatureFailures = failed(await verify(signature))
+        let signatureFailures = failed(try await verify(signature))
         #expect(signatureFailures == ["signature"])
     }
 
@@ -130,12 +136,13 @@ struct AttestationTests {
         let result = try await completedResult(daemon, agent)
         let file = Fixture.workRoot() + "/result.json"
         try JSONEncoder().encode(["result": result]).write(to: URL(fileURLWithPath: file))
-        let good = try await Fixture.execute(Fixture.enclave, ["verify", file, "--allow-dev-root"])
-        #expect(good.status == 0 && good.out.contains("VERIFIED") && good.out.contains("DEVELOPMENT"), "\(good.out)")
-        let strict = try await Fixture.execute(Fixture.enclave, ["verify", file, "--json"])
+        let pin = Fixture.repository.appendingPathComponent("dstack/os/development.json").path
+        let good = try await Fixture.execute(Fixture.enclave, ["verify", file, "--allow-dev-root", "--expect-os", pin])
+        #expect(good.status == 0 && good.out.contains("\nVERIFIED\n") && good.out.contains("DEVELOPMENT") && good.out.contains("✔ os_measurements"), "\(good.out)")
+        let strict = try await Fixture.execute(Fixture.enclave, ["verify", file, "--json", "--expect-os", pin])
         #expect(strict.status == 1 && strict.out.contains("\"passed\" : false"))
         try JSONEncoder().encode(try editing(result) { $0["stderr"] = .string("x") }).write(to: URL(fileURLWithPath: file))
-        let tampered = try await Fixture.execute(Fixture.enclave, ["verify", file, "--allow-dev-root"])
+        let tampered = try await Fixture.execute(Fixture.enclave, ["verify", file, "--allow-dev-root", "--expect-os", pin])
         #expect(tampered.status == 1 && tampered.out.contains("✘ result_hash"))
     }
 
@@ -210,8 +217,11 @@ struct AttestationTests {
     func sealedSecrets() async throws {
         let daemon = try await LiveDaemon.start()
         let (agent, _) = try await daemon.tenant()
-        await #expect { try await agent.putSealedSecret("API_TOKEN", value: "x") } throws: { "\($0)".contains("--allow-dev-root") || "\($0)".contains("pck_chain") }
-        try await agent.putSealedSecret("API_TOKEN", value: "sealed-end-to-end", allowDevelopmentRoot: true)
+        let composeHash = SHA256.hash(data: Data("{\"test\":true}".utf8)).map { String(format: "%02x", $0) }.joined()
+        var expectation = EnclaveExpectation(composeHash: composeHash, os: .pinned(try Self.developmentPin()))
+        await #expect { try await agent.putSealedSecret("API_TOKEN", value: "x", expecting: expectation) } throws: { "\($0)".contains("--allow-dev-root") && "\($0)".contains("pck_chain") }
+        expectation.allowDevelopmentRoot = true
+        try await agent.putSealedSecret("API_TOKEN", value: "sealed-end-to-end", expecting: expectation)
         let job = try await agent.execute(.init(skillCode: withSecret))
         try await approve(daemon, job)
         #expect(try await agent.poll(job.requestId, timeout: .seconds(60)).result?["stdout"]?.stringValue == "token [REDACTED:API_TOKEN] 17\n")
@@ -305,9 +315,14 @@ struct GuestAgentClientTests {
 }
 
 /// A unix-socket server that answers every connection with `reply` (or never, when `nil`).
+///
+/// `stop()` waits for the serving thread to end before it closes the socket: closed first, its number could go to
+/// the next FakeAgent's socket, and this thread's next `accept` would answer that agent's clients (seen as a
+/// "slow" or "garbage" case getting another case's reply).
 final class FakeAgent: @unchecked Sendable {
     private let fd: Int32
     private let thread: Thread
+    private let ended = DispatchSemaphore(value: 0)
 
     init(path: String, reply: String?) throws {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -317,6 +332,7 @@ final class FakeAgent: @unchecked Sendable {
         _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         listen(fd, 4)
         self.fd = fd
+        let ended = self.ended
         thread = Thread {
             while case let client = accept(fd, nil, nil), client >= 0 {
                 var buffer = [UInt8](repeating: 0, count: 4096)
@@ -329,9 +345,14 @@ final class FakeAgent: @unchecked Sendable {
                     close(client)
                 }
             }
+            ended.signal()
         }
         thread.start()
     }
 
-    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        ended.wait()
+        close(fd)
+    }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import OAuth3Client
 import OAuth3Wire
@@ -97,10 +98,24 @@ struct CLITests {
         #expect(set.status == 0, "\(set.err)")
         let list = try await oauth3(["secrets", "list"], environment: env)
         #expect(list.out.contains("\"GH_TOKEN\"") && !list.out.contains("ghp_from_stdin"))
-        let unsealedRefusal = try await oauth3(["secrets", "set", "SEALED", "--seal"], environment: env, stdin: "v")
-        #expect(unsealedRefusal.status != 0 && unsealedRefusal.err.contains("--allow-dev-root"), "\(unsealedRefusal.err)")
+        // Sealing needs the application meant: named, or pinned first (trust on first use).
+        let unnamed = try await oauth3(["secrets", "set", "SEALED", "--seal", "--allow-dev-root"], environment: env, stdin: "v")
+        #expect(unnamed.status != 0 && unnamed.err.contains("oauth3 enclave pin") && unnamed.err.contains("--compose FILE"), "\(unnamed.err)")
+        let pinFile = Fixture.repository.appendingPathComponent("dstack/os/development.json").path
+        let unrooted = try await oauth3(["enclave", "pin", "--expect-os", pinFile], environment: env)
+        #expect(unrooted.status != 0 && unrooted.err.contains("--allow-dev-root"), "\(unrooted.err)")
+        let unpinnedOS = try await oauth3(["enclave", "pin", "--allow-dev-root"], environment: env)
+        #expect(unpinnedOS.status != 0 && unpinnedOS.err.contains("--expect-os FILE"), "\(unpinnedOS.err)")
+        let pinned = try await oauth3(["enclave", "pin", "--allow-dev-root", "--expect-os", pinFile], environment: env)
+        let composeHash = SHA256.hash(data: Data("{\"test\":true}".utf8)).map { String(format: "%02x", $0) }.joined()
+        #expect(pinned.status == 0 && pinned.err.contains("compose hash \(composeHash)") && pinned.err.contains("OS development"), "\(pinned.err)")
+        let shown = try await oauth3(["enclave", "show"], environment: env)
+        #expect(shown.status == 0 && shown.out.contains(composeHash), "\(shown.out)")
         let sealed = try await oauth3(["secrets", "set", "SEALED", "--seal", "--allow-dev-root"], environment: env, stdin: "sealed-value")
-        #expect(sealed.status == 0 && sealed.err.contains("sealed to the attested enclave"), "\(sealed.err)")
+        #expect(sealed.status == 0 && sealed.err.contains("sealing only to the pinned enclave") && sealed.err.contains("sealed to the attested enclave"), "\(sealed.err)")
+        // Another expectation than the enclave's refuses, before anything is sent.
+        let otherApp = try await oauth3(["secrets", "set", "SEALED2", "--seal", "--allow-dev-root", "--expect-app-id", "00", "--expect-os", pinFile], environment: env, stdin: "v")
+        #expect(otherApp.status != 0 && otherApp.err.contains("app_id") && otherApp.err.contains("expected 00"), "\(otherApp.err)")
         #expect(try await oauth3(["secrets", "delete", "SEALED"], environment: env).status == 0)
         #expect(try await oauth3(["secrets", "delete", "GH_TOKEN"], environment: env).status == 0)
         #expect(try await oauth3(["secrets", "list"], environment: env).out.contains("\"secrets\":[]"))

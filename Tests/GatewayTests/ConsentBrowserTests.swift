@@ -69,7 +69,7 @@ struct ConsentBrowserTests {
         #expect(result["args"]?["REPO"]?.stringValue == "my-org/demo")
         for field in ["created_at", "approved_at", "started_at", "finished_at"] { #expect(result[field] != nil, "\(field)") }
 
-        let verified = try await Fixture.execute(Fixture.enclave, ["verify", "--allow-dev-root", output + "/passkey-status.json"])
+        let verified = try await Fixture.execute(Fixture.enclave, ["verify", "--allow-dev-root", "--expect-os", Fixture.repository.appendingPathComponent("dstack/os/development.json").path, output + "/passkey-status.json"])
         let said = verified.out + verified.err
         #expect(verified.status == 0, "\(said)")
         for line in ["✔ consent_digest", "✔ consent_signature", "✔ consent_subject", "✔ consent_code", "✔ consent_args", "consent: Alice Approver", "approved once"] {
@@ -92,7 +92,7 @@ struct ConsentBrowserTests {
         #expect(text("any_code_run", "status") == "approved")
         let wide = try #require(report["any_code_result"]?["result"])
         #expect(wide["approval"]?["any_code"] == .bool(true) && wide["approval"]?["passkey"]?["statement"]?["any_code"] == .bool(true))
-        let sessionVerified = try await Fixture.execute(Fixture.enclave, ["verify", "--allow-dev-root", output + "/session-status.json"])
+        let sessionVerified = try await Fixture.execute(Fixture.enclave, ["verify", "--allow-dev-root", "--expect-os", Fixture.repository.appendingPathComponent("dstack/os/development.json").path, output + "/session-status.json"])
         #expect(sessionVerified.status == 0 && (sessionVerified.out).contains("ANY code"), "\(sessionVerified.out)\(sessionVerified.err)")
         // The owner replaced the agent key with the passkey: the new key works, the old one no longer does.
         #expect(number("replaced_key", "new_works") == 200 && number("replaced_key", "old_works") == 401, "\(report["replaced_key"] ?? .null)")

@@ -24,7 +24,7 @@ struct ConsentTokenTests {
         #expect(result["args"]?["MODE"]?.stringValue == "fast")
         let file = Fixture.workRoot() + "/token-status-\(UUID().uuidString.prefix(8)).json"
         try JSONEncoder().encode(done).write(to: URL(fileURLWithPath: file))
-        let verified = try await Fixture.execute(Fixture.enclave, ["verify", "--allow-dev-root", file])
+        let verified = try await Fixture.execute(Fixture.enclave, ["verify", "--allow-dev-root", "--expect-os", Fixture.repository.appendingPathComponent("dstack/os/development.json").path, file])
         #expect(verified.status == 0 && verified.out.contains("✔ consent_record: method token") && verified.out.contains("no person is proven"), "\(verified.out)\(verified.err)")
     }
 

@@ -38,6 +38,13 @@ struct RequestErrorTests {
         }
         var reply = try await post("{\"skill_code\": ")
         #expect(reply.status == 400 && reply.body.contains("malformed JSON"), "\(reply.body)")
+        // One strict reading: a key twice (which would let two readers see two requests) is refused, and where.
+        reply = try await post(#"{"skill_code": "// @skill a\n", "skill_code": "x"}"#)
+        #expect(reply.status == 400 && reply.body.contains("duplicate key \\\"skill_code\\\" at byte 32"), "\(reply.body)")
+        reply = try await post(#"{"skill_code": "// @skill a\n", "args": {"N": 1.0}}"#)
+        #expect(reply.status == 400 && reply.body.contains("number 1.0 is not in canonical form"), "\(reply.body)")
+        reply = try await post(#"{"skill_code": "// @skill a\ud800\n"}"#)
+        #expect(reply.status == 400 && reply.body.contains("lone high surrogate"), "\(reply.body)")
         reply = try await post("{\"skill_id\": \"x\"}")
         #expect(reply.status == 400 && reply.body.contains("skill_code"), "\(reply.body)")
         reply = try await post("{\"skill_code\": 42}")
