@@ -66,12 +66,7 @@ struct ContainerRunTests {
         let client = OAuth3Client(baseURL: base, apiKey: account.apiKey)
         let job = try await client.execute(.init(
             skillCode: "// @skill fetcher\n// @network api.test:8080\nconsole.log(await (await fetch('http://api.test:8080/hello')).text());\n"))
-        var approval = URLRequest(url: base.appendingPathComponent("approve/\(job.requestId)"))
-        approval.httpMethod = "POST"
-        approval.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        approval.httpBody = try JSONEncoder().encode(
-            ApprovalDecision(token: job.approvalUrl?.components(separatedBy: "token=").last ?? "", action: "approve"))
-        _ = try await URLSession.shared.data(for: approval)
+        try await Self.approveWithToken(job, at: base)
         let done = try await client.poll(job.requestId, timeout: .seconds(60))
         #expect(done.status == "completed", "\(done)")
         #expect(done.result?["stdout"]?.stringValue == "hello from api.test:8080\n")
@@ -84,6 +79,16 @@ struct ContainerRunTests {
             process.terminate()
             await Fixture.waitForExit(process)
         }
+    }
+
+    /// Approves `job` as the person holding its approval link would (a token account: the token decides).
+    static func approveWithToken(_ job: ExecutionStatus, at base: URL) async throws {
+        var approval = URLRequest(url: base.appendingPathComponent("approve/\(job.requestId)"))
+        approval.httpMethod = "POST"
+        approval.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        approval.httpBody = try JSONEncoder().encode(
+            ApprovalDecision(token: job.approvalUrl?.components(separatedBy: "token=").last ?? "", action: "approve"))
+        _ = try await URLSession.shared.data(for: approval)
     }
 
     static func service(_ compose: String) -> [String: Any] {

@@ -92,12 +92,7 @@ struct ImageRunTests {
             catch (e) { console.log(`undeclared host: ${(e as Error).name}`); }
             """
         let job = try await client.execute(.init(skillCode: skill))
-        var approval = URLRequest(url: base.appendingPathComponent("approve/\(job.requestId)"))
-        approval.httpMethod = "POST"
-        approval.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        approval.httpBody = try JSONEncoder().encode(
-            ApprovalDecision(token: job.approvalUrl?.components(separatedBy: "token=").last ?? "", action: "approve"))
-        _ = try await URLSession.shared.data(for: approval)
+        try await ContainerRunTests.approveWithToken(job, at: base)
         let done = try await client.poll(job.requestId, timeout: .seconds(120))
         let stderr = done.result?["stderr"]?.stringValue ?? ""
         #expect(done.status == "completed", "\(done.error ?? "") \(stderr)")

@@ -12,9 +12,10 @@
 #                    RUNPATH looks. Such an image is for tests only: its digest is not the release digest.
 #
 # Inputs, each pinned:
-#   - the release binaries: `swift build -c release --static-swift-stdlib`, with the checkout's path mapped to /src
-#     in everything the compiler writes (-file-prefix-map for Swift, -ffile-prefix-map for C), then stripped of
-#     debug sections, so a build in another folder gives the same bytes;
+#   - the release binaries: `swift build -c release --static-swift-stdlib` of a clean copy of the commit in one
+#     fixed folder (below: why), that folder mapped to /src in what the compiler writes (-file-prefix-map,
+#     -ffile-prefix-map), then stripped of debug sections and normalized (normalize_elf.py), so a checkout in
+#     another folder gives the same bytes;
 #   - Deno 2.9.8: the PyPI wheel by SHA-256 (dstack/deno-requirements.txt), then the binary by SHA-256;
 #   - a Debian bookworm root made by mmdebstrap (--variant=essential: no apt, no package caches) from
 #     deb.debian.org with SOURCE_DATE_EPOCH, which mmdebstrap makes reproducible for the same package versions;
@@ -52,12 +53,27 @@ work=$(cd "$output/work" && pwd -P)
 started=$(date +%s)
 
 # 1. The binaries.
+# The release build runs in one fixed folder, a clean copy of the commit (`git archive`), whatever folder the
+# checkout is in: -file-prefix-map alone did not make two folders give one binary. Swift 6.3.1 remaps a
+# #filePath string but passes its *unmapped* length to swift_isEscapingClosureAtFileLocation (four `mov $len`
+# immediates in GRDB and HummingbirdCore differed by exactly the folders' length difference), and
+# `.swift_modhash` hashes LLVM modules named by absolute path. The fixed folder removes both causes;
+# normalize_elf.py zeroes the hashes anyway and recomputes the build id from the content. The folder is
+# emptied first (a clean build every time) and held with flock, so two builds never share it.
+BUILD_ROOT=${IMAGE_BUILD_ROOT:-/var/tmp/oauth3-enclave-image-build}
 if [ -z "$binaries" ]; then
-  flags=(-c release --static-swift-stdlib -Xswiftc -file-prefix-map -Xswiftc "$repo=/src" -Xcc "-ffile-prefix-map=$repo=/src")
+  mkdir -p "$BUILD_ROOT"
+  exec 9>"$BUILD_ROOT.lock"
+  flock 9
+  rm -rf "$BUILD_ROOT/src"
+  mkdir -p "$BUILD_ROOT/src"
+  git archive --format=tar HEAD | tar -x -C "$BUILD_ROOT/src"
+  [ -z "$(git status --porcelain --untracked-files=no)" ] || echo "build.sh: uncommitted changes are not in the release build: it builds commit $(git rev-parse --short HEAD)"
+  flags=(-c release --static-swift-stdlib -Xswiftc -file-prefix-map -Xswiftc "$BUILD_ROOT/src=/src" -Xcc "-ffile-prefix-map=$BUILD_ROOT/src=/src")
   for product in oauth3-enclave oauth3-jail; do
-    swift build "${flags[@]}" --product "$product"
+    (cd "$BUILD_ROOT/src" && swift build "${flags[@]}" --product "$product")
   done
-  binaries=$(swift build "${flags[@]}" --show-bin-path)
+  binaries=$(cd "$BUILD_ROOT/src" && swift build "${flags[@]}" --show-bin-path)
   test_runtime=""
 else
   test_runtime=1
@@ -65,6 +81,7 @@ fi
 for program in oauth3-enclave oauth3-jail; do
   if [ -z "$test_runtime" ]; then
     objcopy --strip-debug --remove-section=.comment "$binaries/$program" "$work/bin/$program"
+    /usr/bin/python3 scripts/image/normalize_elf.py "$work/bin/$program"
   else
     cp "$binaries/$program" "$work/bin/$program"
   fi
