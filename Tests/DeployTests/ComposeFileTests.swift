@@ -19,7 +19,7 @@ struct ComposeFileTests {
     @Test("Each broken copy is refused for its own reason", arguments: [
         ("      OAUTH3_LOG_LEVEL: info", "      OAUTH3_LOG_LEVEL: info\n      OAUTH3_LOGLEVEL: debug", "OAUTH3_LOGLEVEL is not one the daemon reads"),
         ("      OAUTH3_LOG_LEVEL: info", "      OAUTH3_LOG_LEVEL: ${VERBOSITY}", "interpolates $VERBOSITY"),
-        ("@sha256:0000000000000000000000000000000000000000000000000000000000000000", ":latest", "is not pinned by an @sha256 digest"),
+        ("@sha256:PINNED", ":latest", "is not pinned by an @sha256 digest"),  // PINNED: whatever digest the file pins
         ("    restart: unless-stopped", "    restart: unless-stopped\n    privileged: true", "sets 'privileged'"),
         ("    restart: unless-stopped", "    restart: unless-stopped\n    network_mode: host", "sets 'network_mode'"),
         ("      - /var/run/dstack.sock:/var/run/dstack.sock", "      - /var/run/dstack.sock:/var/run/dstack.sock\n      - /etc:/host-etc:ro", "host path /etc is mounted"),
@@ -33,8 +33,10 @@ struct ComposeFileTests {
     ])
     func refusesBrokenCopies(_ change: (String, String, String)) throws {
         let original = try DeploymentCheck.read("docker-compose.yml")
-        #expect(original.contains(change.0), "the fixture no longer contains \(change.0)")
-        let problems = DeploymentCheck.composeProblems(original.replacingOccurrences(of: change.0, with: change.1))
+        let pinned = try #require(original.firstMatch(of: /@sha256:([0-9a-f]{64})/)?.1, "the compose file pins no digest")
+        let target = change.0.replacingOccurrences(of: "PINNED", with: String(pinned))
+        #expect(original.contains(target), "the fixture no longer contains \(target)")
+        let problems = DeploymentCheck.composeProblems(original.replacingOccurrences(of: target, with: change.1))
         #expect(problems.contains { $0.contains(change.2) }, "\(problems)")
     }
 
@@ -76,7 +78,7 @@ struct ComposeFileTests {
     /// The measured digest comes from `make image` (scripts/image), so a placeholder in the compose file stops a
     /// release; the Dockerfile's base-image placeholders only concern operators who build with Docker, whose
     /// digest is not the measured one, so they are reported, never a failure.
-    @Test("Placeholder digests are reported (the compose file's refused with DEPLOY_CHECK_RELEASE=1, as `make deploy-check` sets)")
+    @Test("Placeholders (all-zero digests, registry.example) are reported (the compose file's refused with DEPLOY_CHECK_RELEASE=1, as `make deploy-check` sets)")
     func placeholders() throws {
         let compose = DeploymentCheck.placeholders(in: ["dstack/docker-compose.yml": try DeploymentCheck.read("docker-compose.yml")])
         let dockerfile = DeploymentCheck.placeholders(in: ["dstack/Dockerfile": try DeploymentCheck.read("Dockerfile")])
