@@ -35,7 +35,8 @@ podman_() { CONTAINERS_CONF="$work/containers.conf" podman --runtime runc --cgro
 if [ "$command" = down ]; then
   [ -f "$work/override.yml" ] && compose down --volumes --timeout 10 >/dev/null 2>&1 || true
   [ -f "$work/podman.pid" ] && kill "$(cat "$work/podman.pid")" 2>/dev/null || true
-  [ -f "$work/tag" ] && podman_ rmi --force "$(cat "$work/tag")" >/dev/null 2>&1 || true
+  # By id: the pull named it after the layout's path as well as the tag, and both names go.
+  [ -f "$work/image-id" ] && podman_ rmi --force "$(cat "$work/image-id")" >/dev/null 2>&1 || true
   exit 0
 fi
 
