@@ -35,7 +35,9 @@ while [ $# -gt 0 ]; do
 done
 # The time of the last commit that changed what goes into the image, not of the last commit: pinning the
 # digest in the compose file (a later commit, scripts/image/pin.sh) must not change the digest it pins.
-IMAGE_INPUTS=(Package.swift Sources policies dstack/entrypoint.sh dstack/deno-requirements.txt scripts/image)
+# (Only what decides the image's bytes: the test and verification scripts beside this one are not inputs.)
+IMAGE_INPUTS=(Package.swift Sources policies dstack/entrypoint.sh dstack/deno-requirements.txt
+  scripts/image/build.sh scripts/image/oci_image.py scripts/image/normalize_elf.py scripts/image/config.json)
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- "${IMAGE_INPUTS[@]}")}
 DENO_SHA256=368bca08999e02c6911b8f248167b582276b1f547db5712b6e736d7eda1dbda7
 # Runtime libraries only (why each: dstack/Dockerfile): the jail's libseccomp and libcap, SQLite, libstdc++,
@@ -45,7 +47,7 @@ PACKAGES=libseccomp2,libcap2,libsqlite3-0,libstdc++6,libcurl4,ca-certificates,cu
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 for tool in mmdebstrap python3; do
-  command -v "$tool" >/dev/null || { echo "build.sh: $tool is missing: run scripts/image/setup.sh" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "build.sh: $tool is missing: run scripts/setup.sh" >&2; exit 1; }
 done
 rm -rf "$output"
 mkdir -p "$output/work/bin"
