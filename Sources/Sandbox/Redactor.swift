@@ -3,61 +3,46 @@ import SkillManifest
 
 /// Removes granted secret values from job output, as `[REDACTED:NAME]`.
 ///
-/// Each value is searched in the forms a script is likely to print: raw, base64 (standard and URL-safe,
-/// padded or not) and percent-encoded. When output was truncated, a tail that could be the start of a
-/// secret is redacted as well, so a cap cannot cut a secret in half and leak its first part.
-/// What it cannot catch: a secret transformed any other way (reversed, split, hashed, XORed). Redaction
-/// limits accidents; it is not a boundary against a skill that wants to exfiltrate its own secret.
+/// Each value is searched in the spellings `SecretForms` lists: raw, JavaScript-escaped (JSON.stringify and
+/// Deno's inspector), each line of a multi-line value, every URL encoding, hex, and base64 in both alphabets,
+/// alone or inside a longer encoded plaintext such as a Basic-auth `user:token` (that match is widened to the
+/// whole base64 token). Output is redacted whole after the job ends, so a value written in pieces across many
+/// writes is found as well. When output was truncated, a tail that could be the start of a secret is redacted
+/// too, so a cap cannot cut a secret in half and leak its first part.
+/// What it cannot catch: a secret transformed any other way (reversed, split, hashed, XORed, compressed).
+/// Redaction limits accidents; it is not a boundary against a skill that wants to exfiltrate its own secret.
+/// Bound secrets, which a job never holds, are the real protection.
 public struct Redactor: Sendable {
-    private let patterns: [(form: [UInt8], replacement: [UInt8])]
+    struct Pattern: Sendable {
+        let form: [UInt8]
+        let replacement: [UInt8]
+        /// A base64 core: a hit is widened to the base64 token around it.
+        let widens: Bool
+    }
+
+    private let patterns: [Pattern]
+    /// Indices into `patterns` by a form's first byte, longest form first.
+    private let byFirstByte: [[Int]]
 
     /// Secrets shorter than this are still redacted in full, but not as truncated prefixes (too many false hits).
     static let minimumPrefix = 4
 
     public init(secrets: [SecretName: String]) {
-        var patterns: [(form: [UInt8], replacement: [UInt8])] = []
-        for (name, value) in secrets where !value.isEmpty {
+        var patterns: [Pattern] = []
+        for (name, value) in secrets.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where !value.isEmpty {
             let replacement = Array("[REDACTED:\(name.rawValue)]".utf8)
-            for form in Self.forms(of: value) where !patterns.contains(where: { $0.form == form }) {
-                patterns.append((form, replacement))
+            for form in SecretForms.exact(value) where !patterns.contains(where: { $0.form == form }) {
+                patterns.append(Pattern(form: form, replacement: replacement, widens: false))
+            }
+            for form in SecretForms.base64Cores(value) where !patterns.contains(where: { $0.form == form }) {
+                patterns.append(Pattern(form: form, replacement: replacement, widens: true))
             }
         }
         // Longest first, so a value that contains another is redacted whole.
         self.patterns = patterns.sorted { $0.form.count > $1.form.count }
-    }
-
-    /// The encodings of `value` that are searched for: raw; base64 standard and URL-safe, each padded and
-    /// not; and percent-encoded the three ways a script meets it (RFC 3986's unreserved set; JavaScript's
-    /// `encodeURIComponent`, which leaves `!'()*` alone; `URLSearchParams`/HTML forms, which write a space
-    /// as `+` and leave only `*-._` alone), with upper- and lowercase escapes.
-    static func forms(of value: String) -> [[UInt8]] {
-        let raw = Array(value.utf8)
-        let base64 = Data(raw).base64EncodedString()
-        let unpadded = base64.replacingOccurrences(of: "=", with: "")
-        let urlSafe = base64.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        let alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        func percent(keeping kept: String) -> String {
-            value.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: alphanumerics + kept)) ?? value
-        }
-        let formEncoded = percent(keeping: "*-._ ").replacingOccurrences(of: " ", with: "+")
-        var forms = [raw]
-        for text in [base64, unpadded, urlSafe, urlSafe.replacingOccurrences(of: "=", with: "")]
-            + [percent(keeping: "-_.~"), percent(keeping: "-_.~!'()*"), formEncoded].flatMap({ [$0, Self.lowercasingEscapes($0)] }) {
-            let form = Array(text.utf8)
-            if !forms.contains(form) { forms.append(form) }
-        }
-        return forms
-    }
-
-    /// `text` with its `%XX` escapes in lowercase, the rest untouched.
-    static func lowercasingEscapes(_ text: String) -> String {
-        var out = ""
-        var pending = 0
-        for character in text {
-            if character == "%" { pending = 2; out.append(character); continue }
-            if pending > 0 { pending -= 1; out += character.lowercased() } else { out.append(character) }
-        }
-        return out
+        var byFirstByte = [[Int]](repeating: [], count: 256)
+        for (index, pattern) in self.patterns.enumerated() { byFirstByte[Int(pattern.form[0])].append(index) }
+        self.byFirstByte = byFirstByte
     }
 
     /// Redacts every form of every secret in `bytes`.
@@ -68,17 +53,31 @@ public struct Redactor: Sendable {
         out.reserveCapacity(bytes.count)
         var index = 0
         scan: while index < bytes.count {
-            for pattern in patterns where bytes.count - index >= pattern.form.count {
-                if bytes[index] == pattern.form[0], bytes[index..<(index + pattern.form.count)].elementsEqual(pattern.form) {
-                    out += pattern.replacement
-                    index += pattern.form.count
-                    continue scan
+            for candidate in byFirstByte[Int(bytes[index])] {
+                let pattern = patterns[candidate]
+                guard bytes.count - index >= pattern.form.count,
+                      bytes[index..<(index + pattern.form.count)].elementsEqual(pattern.form) else { continue }
+                index += pattern.form.count
+                if pattern.widens {
+                    while let last = out.last, Self.isBase64(last) { out.removeLast() }
+                    while index < bytes.count, Self.isBase64(bytes[index]) || bytes[index] == UInt8(ascii: "=") { index += 1 }
                 }
+                out += pattern.replacement
+                continue scan
             }
             out.append(bytes[index])
             index += 1
         }
         return truncated ? redactTrailingPrefix(out) : out
+    }
+
+    /// A character of either base64 alphabet (padding aside).
+    static func isBase64(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "-"), UInt8(ascii: "_"): true
+        default: false
+        }
     }
 
     /// If the output ends with the first part of a secret, replace that part.

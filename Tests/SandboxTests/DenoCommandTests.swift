@@ -91,6 +91,75 @@ struct RedactorTests {
         }
     }
 
+    /// What a skill prints by accident when a secret sits in its data: the value through JSON.stringify (once
+    /// and twice), Deno's inspector (an object, an array, a Map), every URL encoder, hex, and base64 of
+    /// Basic-auth pairs and of the value after one or two other bytes (each alignment), in both alphabets.
+    static let accidentalPrinter = """
+        const s = Deno.args[0];
+        const utf8 = (t) => Array.from(new TextEncoder().encode(t), (b) => String.fromCharCode(b)).join("");
+        const b64 = (t) => btoa(utf8(t));
+        const url = (t) => b64(t).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+        console.log(JSON.stringify({ config: { token: s } }));
+        console.log(JSON.stringify(JSON.stringify({ token: s })));
+        console.log({ token: s, other: 1 });
+        console.log([s]);
+        console.log(new Map([["token", s]]));
+        console.log("component", encodeURIComponent(s));
+        console.log("uri", encodeURI("https://x.example/?t=" + s));
+        console.log("escape", escape(s));
+        console.log("form", new URLSearchParams({ t: s }).toString());
+        console.log("hex", Array.from(new TextEncoder().encode(s), (b) => b.toString(16).padStart(2, "0")).join(""));
+        console.log("Authorization: Basic " + b64("user:" + s));
+        console.log("Authorization: Basic " + b64(s + ":"));
+        for (const prefix of ["", "a", "ab", "abc"]) console.log("b64", b64(prefix + s + "!"), "url", url(prefix + s));
+        """
+
+    /// Two secrets of one shape (same length, same punctuation, different random letters): if redaction
+    /// leaves nothing of a value behind, the two redacted outputs are identical. This needs no list of forms:
+    /// any character of the value that survives, in any encoding, makes them differ.
+    static func sameShapeSecrets(_ template: String) -> (String, String) {
+        func fill() -> String {
+            String(template.map { $0 == "#" ? "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! : $0 })
+        }
+        return (fill(), fill())
+    }
+
+    @Test(
+        "Accidental printing leaves nothing of a secret: JSON, Deno's inspector, multi-line values, URL encoders, hex, Basic-auth base64",
+        arguments: [
+            "####\"quoted\" back\\slash 'single' `tick` tab\t####",
+            "-----BEGIN PRIVATE KEY-----\n" + String(repeating: "#", count: 64) + "\n" + String(repeating: "#", count: 40) + "+/=\n-----END PRIVATE KEY-----\n",
+            "tok en!'()*~é€########",
+            "ghp_####################################",
+        ])
+    func accidentalLeaks(template: String) async throws {
+        let (first, second) = Self.sameShapeSecrets(template)
+        var redacted: [String] = []
+        for secret in [first, second] {
+            let home = Fixture.workRoot()
+            let run = try await Fixture.execute(
+                Fixture.deno, ["eval", "--no-config", Self.accidentalPrinter, secret],
+                environment: ["HOME": home, "DENO_DIR": home + "/deno", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"])
+            try #require(run.status == 0, "\(run.err)")
+            let output = String(decoding: Redactor(secrets: [name: secret]).redact(Array(run.out.utf8)), as: UTF8.self)
+            // Twenty printings carry the value (the base64 loop prints two per prefix); each left a mark.
+            #expect(output.components(separatedBy: "[REDACTED:TOKEN]").count - 1 >= 20, "\(output)")
+            #expect(!output.contains(secret))
+            redacted.append(output)
+        }
+        #expect(redacted[0] == redacted[1], "something of the value survived:\n\(redacted[0])\n---\n\(redacted[1])")
+    }
+
+    @Test("A short line of a multi-line value is not redacted on its own, a long one is; a base64 core widens to its token")
+    func linesAndCores() throws {
+        let redactor = Redactor(secrets: [name: "abc\nline-long-enough\nxyz"])
+        #expect(String(decoding: redactor.redact(Array("abc line-long-enough xyz".utf8)), as: UTF8.self) == "abc [REDACTED:TOKEN] xyz")
+        let cores = SecretForms.base64Cores("0123456789")
+        #expect(cores.count == 3)  // one per alignment; the value has no + or /, so one alphabet
+        let token = Data("user:0123456789".utf8).base64EncodedString()
+        #expect(String(decoding: Redactor(secrets: [name: "0123456789"]).redact(Array("Basic \(token);".utf8)), as: UTF8.self) == "Basic [REDACTED:TOKEN];")
+    }
+
     @Test("A longer secret containing a shorter one is redacted whole")
     func longestFirst() throws {
         let short = try SecretName.validate("SHORT").get()

@@ -45,6 +45,33 @@ struct RunnerTests {
         #expect(result.granted.env == ["API_TOKEN"])
     }
 
+    @Test("Accidental leaks of a multi-line secret in a real jailed run: JSON, inspector, Basic auth, one byte per write; nothing survives")
+    func accidentalLeaksRedacted() async throws {
+        let template = "-----BEGIN KEY-----\n" + String(repeating: "#", count: 48) + "\n\"" + String(repeating: "#", count: 20) + "\\\n-----END KEY-----"
+        var outputs: [String] = []
+        for _ in 0..<2 {
+            let secret = String(template.map { $0 == "#" ? "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! : $0 })
+            let result = try await Fixture.run(
+                """
+                // @skill leaky
+                // @secrets PEM_KEY
+                const k = Deno.env.get("PEM_KEY")!;
+                console.log(JSON.stringify({ settings: { key: k } }));
+                console.log({ key: k });
+                console.error("Authorization: Basic " + btoa("svc:" + k));
+                const bytes = new TextEncoder().encode(k);
+                for (let i = 0; i < bytes.length; i++) Deno.stdout.writeSync(bytes.subarray(i, i + 1));
+                for (let i = 0; i < bytes.length; i++) Deno.stderr.writeSync(bytes.subarray(i, i + 1));
+                """, secrets: ["PEM_KEY": secret])
+            #expect(result.outcome == .ok, "\(result.stderr)")
+            #expect(result.stderr.hasPrefix("Authorization: Basic [REDACTED:PEM_KEY]\n"), "\(result.stderr)")
+            #expect(result.stdout.hasSuffix("[REDACTED:PEM_KEY]") && result.stderr.hasSuffix("[REDACTED:PEM_KEY]"))
+            outputs.append(result.stdout + "\u{0}" + result.stderr)
+        }
+        // Same shape, different random letters: any surviving piece of either value makes these differ.
+        #expect(outputs[0] == outputs[1], "\(outputs[0])\n---\n\(outputs[1])")
+    }
+
     @Test("Undeclared variables read as absent, and the environment holds the granted secret and Deno's settings, nothing of the host")
     func undeclaredEnvironment() async throws {
         let result = try await Fixture.run(
