@@ -1,5 +1,4 @@
 import Hummingbird
-import Synchronization
 
 /// Who is calling: the tenant, and how it proved it.
 public struct Caller: Sendable, Hashable {
@@ -14,15 +13,13 @@ public struct Caller: Sendable, Hashable {
 public struct GatewayContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var caller: Caller?
-    /// Set by the application so decoding refuses oversized bodies with 413.
-    public var maxUploadSize: Int { GatewayContext.bodyLimit.value }
+    /// Decoding refuses bodies larger than this with 413; ``BodyLimitMiddleware`` sets the daemon's limit on
+    /// every request (the context is made before any configuration can reach it).
+    public var maxUploadSize: Int = 1 << 20
 
     public init(source: Source) {
         coreContext = .init(source: source)
     }
-
-    /// The body limit of the running application (one per process).
-    static let bodyLimit = BodyLimit()
 
     /// The authenticated caller; routes behind ``AuthMiddleware`` always have one.
     func requireCaller() throws(GatewayError) -> Caller {
@@ -32,9 +29,14 @@ public struct GatewayContext: RequestContext {
 }
 
 
-/// A process-wide setting read by every request context.
-final class BodyLimit: Sendable {
-    private let storage = Atomic<Int>(1 << 20)
-    var value: Int { storage.load(ordering: .relaxed) }
-    func set(_ value: Int) { storage.store(value, ordering: .relaxed) }
+/// Gives each request its application's body limit. Per application, not per process: two daemons in one
+/// process (as the tests run them) each keep their own.
+struct BodyLimitMiddleware: RouterMiddleware {
+    let limit: Int
+
+    func handle(_ request: Request, context: GatewayContext, next: (Request, GatewayContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.maxUploadSize = limit
+        return try await next(request, context)
+    }
 }

@@ -40,7 +40,6 @@ public enum Gateway {
         clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "oauth3-enclave"),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> Parts {
-        GatewayContext.bodyLimit.set(configuration.maxBodyBytes)
         let metrics = EnclaveMetrics()
         let scheduler = JobScheduler(
             configuration: SchedulerConfiguration(
@@ -55,6 +54,7 @@ public enum Gateway {
         let authenticator = await Authenticator(
             store: store, jwtSecret: configuration.jwtSecret, maxTokenLifetimeSeconds: configuration.jwtMaxLifetimeSeconds, clock: clock)
         let router = Router(context: GatewayContext.self)
+        router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes))
         router.add(middleware: RequestLogMiddleware())
         Routes(
             service: service, authenticator: authenticator,

@@ -28,6 +28,19 @@ struct RequestErrorTests {
         }
     }
 
+    @Test("Each daemon keeps its own body limit, whatever another daemon in the process was given")
+    func bodyLimitPerDaemon() async throws {
+        let small = try await LiveDaemon.start { $0.maxBodyBytes = 64 * 1024 }
+        let large = try await LiveDaemon.start { $0.maxBodyBytes = 4 << 20 }  // started second: it must not widen `small`
+        let body = Data(("{\"skill_code\": \"// @skill big\\n//" + String(repeating: "x", count: 70 * 1024) + "\"}").utf8)
+        for (daemon, expected) in [(small, 413), (large, 201)] {
+            let account = try await daemon.client(nil).signup()
+            let reply = try await daemon.raw(
+                "POST", "/execute", body: body, headers: ["Content-Type": "application/json", "Authorization": "Bearer \(account.apiKey)"])
+            #expect(reply.status == expected, "\(reply.status) \(reply.body.prefix(200))")
+        }
+    }
+
     @Test("Malformed JSON, missing fields, wrong types, bad headers, oversized bodies, unknown ids")
     func badBodies() async throws {
         let daemon = try await LiveDaemon.start { $0.maxBodyBytes = 64 * 1024 }
