@@ -259,7 +259,7 @@ enum OpenAPIDocument {
           "content": {
             "application/json": {
               "schema": {
-                "$ref": "#/components/schemas/SignupRequest"
+                "$ref": "#/components/schemas/PasskeyName"
               }
             }
           }
@@ -1093,7 +1093,7 @@ enum OpenAPIDocument {
           "content": {
             "application/json": {
               "schema": {
-                "$ref": "#/components/schemas/SignupRequest"
+                "$ref": "#/components/schemas/PasskeyName"
               }
             }
           }
@@ -1223,49 +1223,6 @@ enum OpenAPIDocument {
         }
       }
     },
-    "/account/agent-key": {
-      "post": {
-        "tags": [
-          "account"
-        ],
-        "operationId": "replaceAgentKey",
-        "summary": "Revoke the agent key and issue a new one (an approver's passkey when the account has approvers).",
-        "requestBody": {
-          "required": false,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/OwnerAction"
-              }
-            }
-          }
-        },
-        "responses": {
-          "201": {
-            "description": "The new key.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/SignupResponse"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "403": {
-            "$ref": "#/components/responses/Forbidden"
-          },
-          "413": {
-            "$ref": "#/components/responses/TooLarge"
-          }
-        }
-      }
-    },
     "/trusted": {
       "get": {
         "tags": [
@@ -1347,6 +1304,49 @@ enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
+          }
+        }
+      }
+    },
+    "/account/agent-key": {
+      "post": {
+        "tags": [
+          "account"
+        ],
+        "operationId": "replaceAgentKey",
+        "summary": "Revoke the agent key and issue a new one (an approver's passkey when the account has approvers).",
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/OwnerAction"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The new key.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SignupResponse"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
           },
           "413": {
             "$ref": "#/components/responses/TooLarge"
@@ -1851,10 +1851,29 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
           "name": {
-            "type": "string"
+            "type": "string",
+            "maxLength": 200,
+            "description": "Printable (no control characters)."
           },
           "email": {
-            "type": "string"
+            "type": "string",
+            "maxLength": 200,
+            "description": "Printable (no control characters)."
+          }
+        }
+      },
+      "PasskeyName": {
+        "description": "The name a passkey is enrolled under.",
+        "type": "object",
+        "required": [
+          "name"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100,
+            "description": "1–100 printable characters (no control or format characters), spaces trimmed."
           }
         }
       },
@@ -2164,7 +2183,8 @@ enum OpenAPIDocument {
         ],
         "properties": {
           "description": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           },
           "constraints": {
             "$ref": "#/components/schemas/StringList"
