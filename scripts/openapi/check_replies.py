@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks real replies against openapi.yaml: each status must be declared for its operation, each content type
-declared for that status, and each JSON body must match that response's schema (jsonschema_rs, schemathesis's validator; draft 2020-12, the
-dialect of OpenAPI 3.1). The replies come from a real daemon flow (OpenAPITests), so the spec's schemas, whose
-objects say `additionalProperties: false`, are checked against what the OAuth3Wire types really encode.
+declared for that status, and each JSON body must match that response's schema (with jsonschema_rs, the validator
+schemathesis installs; draft 2020-12, the dialect of OpenAPI 3.1). The replies come from a real daemon flow
+(OpenAPITests), so the spec's schemas, whose objects say `additionalProperties: false`, are checked against what the
+OAuth3Wire types really encode.
 
 Usage: check_replies.py openapi.yaml replies.json
 replies.json: [{"method": "GET", "path": "/execute/{id}/status", "status": 200, "content_type": "...", "body": "..."}]
