@@ -67,6 +67,79 @@ struct OpenAPITests {
         }
     }
 
+    @Test("Every field of each reply type, all optionals set, is in its schema of the spec", .enabled(if: installed, "schemathesis's environment (jsonschema_rs) is missing: run scripts/setup.sh"))
+    func everyWireFieldIsDescribed() async throws {
+        let file = Fixture.workRoot() + "/values.json"
+        try JSONEncoder().encode(try Self.fullWireValues().map { ["schema": $0.schema, "body": $0.body] }).write(to: URL(fileURLWithPath: file))
+        let check = try await Fixture.execute(Self.python, [Fixture.repository.appendingPathComponent("scripts/openapi/check_replies.py").path, Self.spec, file])
+        #expect(check.status == 0, "wire values that do not match openapi.yaml:\n\(check.out)\(check.err)")
+        #expect(check.out.contains("\(try Self.fullWireValues().count) replies, 0 problems"), "\(check.out)")
+    }
+
+    /// One value of each OAuth3Wire reply type with every optional field set, encoded as the daemon encodes
+    /// replies, with the name of its schema: a field the spec lacks shows even when no real flow sends it.
+    static func fullWireValues() throws -> [(schema: String, body: String)] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func encoded(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        let hash = String(repeating: "ab", count: 32)
+
+        var status = ExecutionStatus(requestId: "exec_0123456789abcdef", status: "completed")
+        status.sessionId = "session_0123456789abcdef"
+        status.approvalUrl = "http://localhost/approve/exec_0123456789abcdef?token=00"
+        status.statusUrl = "http://localhost/execute/exec_0123456789abcdef/status"
+        status.message = "done"
+        status.policyViolations = ["secret X is not in the session's policy"]
+        status.skillId = "hello"
+        status.codeSha256 = hash
+        (status.createdAt, status.approvedAt, status.executedAt, status.completedAt) = (1, 2, 3, 4)
+        status.approvedBy = "human"
+        status.missingSecrets = ["API_TOKEN"]
+        status.error = "none"
+        status.result = .object([
+            "outcome": .string("ok"), "attestation": .object([
+                "format": .string(Domain.resultAttestationFormat), "result_sha256": .string(hash), "signature": .string("00"), "public_key": .string("00"),
+                "report_data": .string("00"), "quote": .string("00"), "event_log": .array([]), "guest_agent": .string("development:/x"),
+            ]),
+        ])
+        let dryRun = DryRunResult(
+            wouldAutoApprove: false, reason: "policy_violation", sessionId: "session_0123456789abcdef", policyViolations: ["host x.com"],
+            policyGaps: .init(newSecrets: ["X"], newNetworks: ["x.com:443"]), missingSecrets: ["X"])
+        var request = ApprovalRequest(
+            id: "exec_0123456789abcdef", status: "pending", kind: "execute", skillId: "hello", description: "says hello", code: "console.log(1)",
+            codeSha256: hash, networks: ["api.github.com:443"], secrets: ["GH_TOKEN"], missingSecrets: ["GH_TOKEN"], constraints: ["read only"],
+            sessionId: "session_0123456789abcdef", timeoutSeconds: 30, createdAt: 1)
+        (request.tenantId, request.accountName, request.args) = ("tenant_0123456789abcdef", "Ada", ["N": "1"])
+        (request.enclave, request.passkeyRequired) = (EnclaveIdentity(appId: "00", composeHash: hash, development: true), true)
+        let statement = ConsentStatement(
+            purpose: "decide", tenantId: "tenant_0123456789abcdef", subject: "exec_0123456789abcdef", decision: "approve", level: "scope", codeSha256: hash,
+            hosts: ["api.github.com:443"], secrets: ["GH_TOKEN"], suppliedSecrets: ["GH_TOKEN"], args: ["N": "1"], timeoutSeconds: 30, anyCode: true,
+            expiresAt: 5, maxRuns: 3, nonce: "00", issuedAt: 1)
+        let challenge = ChallengeReply(
+            nonce: "00", challenge: "AA", rpId: "localhost", statement: statement, allowCredentials: ["AA"], userId: "AA", userName: "Ada", timeoutMilliseconds: 60000)
+        var session = SessionInfo(
+            sessionId: "session_0123456789abcdef", status: "active", createdAt: 1, lastActivity: 2, ageMinutes: 3, idleMinutes: 4, runs: 5,
+            policy: SessionPolicyView(description: "d", constraints: ["c"], allowedSecrets: ["X"], allowedNetworks: ["x.com:443"], approvedCode: [hash], anyCode: true))
+        (session.expiresAt, session.maxRuns) = (6, 7)
+        return [
+            ("ExecutionStatus", try encoded(status)),
+            ("DryRunResult", try encoded(dryRun)),
+            ("ApprovalRequest", try encoded(request)),
+            ("ApprovalOutcome", try encoded(ApprovalOutcome(id: "exec_0123456789abcdef", status: "approved", message: "m", sessionId: "session_0123456789abcdef", missingSecrets: ["X"]))),
+            ("ChallengeReply", try encoded(challenge)),
+            ("SessionList", try encoded(SessionList(sessions: [session]))),
+            ("TenantInfo", try encoded(TenantInfo(tenantId: "tenant_0123456789abcdef", name: "Ada", plan: "free", authentication: "api_key", createdAt: 1, secrets: 2, jobs: 3))),
+            ("HistoryResponse", try encoded(HistoryResponse(history: [
+                HistoryEntry(requestId: "exec_0123456789abcdef", skillId: "hello", codeSha256: hash, status: "completed", approvedBy: "token", outcome: "ok", createdAt: 1, completedAt: 2),
+            ]))),
+            ("SecretList", try encoded(SecretList(secrets: [SecretInfo(name: "X", createdAt: 1, updatedAt: 2)]))),
+            ("SignupResponse", try encoded(SignupResponse(tenantId: "tenant_0123456789abcdef", apiKey: "oauth3_x"))),
+            ("ApproverInfo", try encoded(ApproverInfo(credentialId: "AA", name: "phone", algorithm: -7, createdAt: 1))),
+            ("TrustedCodeInfo", try encoded(TrustedCodeInfo(codeSha256: hash, createdAt: 1, expiresAt: 2, maxRuns: 3, runs: 1, byPasskey: true))),
+            ("Error", try encoded(ErrorBody(error: "e", problems: [.init(line: 1, tag: "skill", message: "m")], quota: "queue"))),
+        ]
+    }
+
     @Test("schemathesis, with the daemon's auth, finds no server error and no reply outside the spec", .enabled(if: installed, "schemathesis is missing: run scripts/setup.sh"))
     func schemathesisFindsNothing() async throws {
         let daemon = try await LiveDaemon.start()

@@ -7,6 +7,8 @@ OAuth3Wire types really encode.
 
 Usage: check_replies.py openapi.yaml replies.json
 replies.json: [{"method": "GET", "path": "/execute/{id}/status", "status": 200, "content_type": "...", "body": "..."}]
+An entry {"schema": "ExecutionStatus", "body": "..."} checks a value against that schema of components/schemas alone
+(wire values with every optional field set, so a field the spec lacks shows even when no flow sends it).
 Prints one line per reply checked and one per problem; exits 1 if there is any problem.
 """
 import json
@@ -16,11 +18,27 @@ import jsonschema_rs
 import yaml
 
 
+def schema_problems(schema: dict, spec: dict, text: str) -> list:
+    """Where the JSON `text` departs from `schema` (whose "#/components/..." references resolve in `spec`)."""
+    try:
+        body = json.loads(text)
+    except ValueError as error:
+        return [f"body is not JSON: {error}"]
+    document = dict(schema, components=spec["components"])
+    validator = jsonschema_rs.Draft202012Validator(document)
+    return [f"at {'/'.join(str(part) for part in error.instance_path) or '(root)'}: {error.message}" for error in validator.iter_errors(body)]
+
+
 def main(spec_path: str, replies_path: str) -> int:
     spec = yaml.safe_load(open(spec_path, encoding="utf-8"))
     replies = json.load(open(replies_path, encoding="utf-8"))
     problems = []
     for reply in replies:
+        if "schema" in reply:
+            where = f"schema {reply['schema']}"
+            problems += [f"{where}: {problem}" for problem in schema_problems({"$ref": f"#/components/schemas/{reply['schema']}"}, spec, reply["body"])]
+            print(f"checked {where}")
+            continue
         where = f"{reply['method']} {reply['path']} → {reply['status']}"
         operation = spec["paths"].get(reply["path"], {}).get(reply["method"].lower())
         if operation is None:
@@ -38,17 +56,7 @@ def main(spec_path: str, replies_path: str) -> int:
             problems.append(f"{where}: content type {media!r} not declared (declared: {', '.join(content) or 'none'})")
             continue
         if media == "application/json":
-            schema = dict(content[media].get("schema", {}))
-            schema["components"] = spec["components"]  # so "#/components/..." resolves inside this document
-            try:
-                body = json.loads(reply["body"])
-            except ValueError as error:
-                problems.append(f"{where}: body is not JSON: {error}")
-                continue
-            validator = jsonschema_rs.Draft202012Validator(schema)
-            for error in validator.iter_errors(body):
-                path = "/".join(str(part) for part in error.instance_path) or "(root)"
-                problems.append(f"{where}: at {path}: {error.message}")
+            problems += [f"{where}: {problem}" for problem in schema_problems(content[media].get("schema", {}), spec, reply["body"])]
         print(f"checked {where} ({media})")
     for problem in problems:
         print(f"PROBLEM {problem}")
