@@ -9,6 +9,7 @@
 #              egress proxy vs direct download; medians
 # make bench-load – a live daemon under N jobs from several tenants (jobs/s, p50/p99, peak RSS), then kill -9
 #              mid-run and a restart: every accepted job must reach exactly one final state
+# make openapi – Sources/Gateway/OpenAPIDocument.swift from openapi.yaml (the JSON the daemon serves at /openapi.json)
 # make test-cgroup2 – the cgroup and resource-limit tests on a real cgroup v2 hierarchy (controllers delegated),
 #              in a qemu VM booted with cgroup v1 off (scripts/test-cgroup2.sh says how and why)
 SWIFT ?= swift
@@ -16,7 +17,7 @@ BIN = .build/debug
 DENO = .tools/deno/bin/deno
 VECTORS = Tests/Vectors/dcap
 
-.PHONY: setup build run demo test test-cgroup2 image image-verify image-pin deploy-check bench bench-load clean
+.PHONY: setup build run demo test openapi test-cgroup2 image image-verify image-pin deploy-check bench bench-load clean
 
 setup:
 	@./scripts/setup.sh
@@ -40,6 +41,9 @@ test: build
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/xunit*.xml
 	@{ $(SWIFT) test --no-parallel --xunit-output $(RESULTS)/xunit.xml; echo $$? > $(RESULTS)/status; } 2>&1 | tee $(RESULTS)/output.txt
 	@python3 scripts/test_report.py --status "$$(cat $(RESULTS)/status)" --xunit $(RESULTS)/xunit-swift-testing.xml --output $(RESULTS)/output.txt
+
+openapi: setup
+	@.tools/schemathesis/bin/python scripts/openapi/generate.py
 
 # The tests run in the VM from the bundle built here; FILTERS=... picks others (Swift Testing filters).
 test-cgroup2: build

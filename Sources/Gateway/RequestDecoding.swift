@@ -56,8 +56,12 @@ enum RequestBody {
             throw GatewayError.badRequest("malformed JSON: \(error)")
         } catch let DecodingError.keyNotFound(key, context) {
             throw GatewayError.badRequest("missing field '\(path(context.codingPath + [key]))'")
+        } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
+            throw GatewayError.badRequest("the request body must be a JSON object")
         } catch let DecodingError.typeMismatch(expected, context) {
             throw GatewayError.badRequest("field '\(path(context.codingPath))' has the wrong type (expected \(expected)): \(context.debugDescription)")
+        } catch let DecodingError.valueNotFound(_, context) where context.codingPath.isEmpty {
+            throw GatewayError.badRequest("the request body must be a JSON object, not null")
         } catch let DecodingError.valueNotFound(_, context) {
             throw GatewayError.badRequest("field '\(path(context.codingPath))' is null")
         } catch let DecodingError.dataCorrupted(context) {

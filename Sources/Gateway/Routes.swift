@@ -31,6 +31,11 @@ struct Routes {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
+        router.get("/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         router.post("/signup") { request, context in
             let body = try await request.collectedBodyOrEmpty(context: context)
             let signup = body.isEmpty ? SignupRequest() : try RequestBody.decode(SignupRequest.self, from: body)

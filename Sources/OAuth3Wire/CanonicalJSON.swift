@@ -3,7 +3,7 @@
 /// UTF-8 JSON, object keys sorted by Unicode code point, no whitespace, strings escaping only `"`, `\`
 /// and control characters (`\b \f \n \r \t`, others as `\u00xx`), non-ASCII as raw UTF-8, integers
 /// without a fraction. That is Python's `json.dumps(value, sort_keys=True, separators=(",", ":"),
-/// ensure_ascii=False)` for the values results hold (see the README for the script).
+/// ensure_ascii=False)` for the values results hold (see docs/attestation.md for the script).
 public enum CanonicalJSON {
     public static func encode(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []

@@ -45,7 +45,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--timeout \(timeout) is outside 1…\(policy.manifest.maxTimeoutSeconds) s (the policy maximum)")
         }
         let grant = SecretGrant(manifest: manifest, provided: try SecretsInput.collect(flags: secrets, file: secretsFile))
-        // The skill cannot run: exit 2, as a bad header does (README), not ArgumentParser's usage code.
+        // The skill cannot run: exit 2, as a bad header does (docs/skills.md), not ArgumentParser's usage code.
         guard grant.missing.isEmpty else {
             FileHandle.standardError.write(Data(
                 "\(skill): the skill declares @secrets with no value given: \(grant.missing.map(\.rawValue).joined(separator: ", ")) (use --secret NAME=VALUE, --secret NAME, or --secrets-file)\n".utf8))

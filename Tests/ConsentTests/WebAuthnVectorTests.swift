@@ -35,7 +35,7 @@ struct WebAuthnVectorTests {
 
     func bytes(_ text: String) -> [UInt8] { Base64URL.decode(text)! }
 
-    @Test("The consent digest is the one Python computes from the README's recipe")
+    @Test("The consent digest is the one Python computes from docs/attestation.md's recipe")
     func digestMatchesPython() {
         #expect(ConsentDigest.of(Self.vectors.statement).map { String(format: "%02x", $0) }.joined() == Self.vectors.es256.digest)
     }

@@ -7,7 +7,7 @@ import Store
 import TestSupport
 import Testing
 
-/// What the README promises about accounts at rest and in use: signup can be closed, API keys and approval
+/// What the documentation (docs/operations.md, docs/api.md) promises about accounts at rest and in use: signup can be closed, API keys and approval
 /// tokens are stored only as their SHA-256, sessions stop approving past their expiry or run count, and the
 /// audit log shows what was removed from it.
 /// The database is read here with Python's sqlite3, not through the store under test.

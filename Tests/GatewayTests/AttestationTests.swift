@@ -146,16 +146,16 @@ struct AttestationTests {
         #expect(tampered.status == 1 && tampered.out.contains("✘ result_hash"))
     }
 
-    /// The ```python block of README.md's Attestation section, as an auditor would copy it.
+    /// The ```python block of docs/attestation.md's section on a result's attestation, as an auditor would copy it.
     static func readmeRecipe() throws -> String {
-        let readme = try String(contentsOf: Fixture.repository.appendingPathComponent("README.md"), encoding: .utf8)
-        let section = try #require(readme.range(of: "\n## Attestation\n"), "README.md has no Attestation section")
+        let readme = try String(contentsOf: Fixture.repository.appendingPathComponent("docs/attestation.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "\n## A result's attestation\n"), "docs/attestation.md has no section on a result's attestation")
         let start = try #require(readme.range(of: "```python\n", range: section.upperBound..<readme.endIndex))
         let end = try #require(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
         return String(readme[start.upperBound..<end.lowerBound])
     }
 
-    @Test("The README's Python recipe, run on a status reply saved from a live daemon, recomputes result_sha256 and report_data; a changed byte fails it")
+    @Test("docs/attestation.md's Python recipe, run on a status reply saved from a live daemon, recomputes result_sha256 and report_data; a changed byte fails it")
     func readmeRecipeOnLiveResult() async throws {
         let daemon = try await LiveDaemon.start()
         let (agent, _) = try await daemon.tenant()
@@ -175,7 +175,7 @@ struct AttestationTests {
             return (run.status, run.err)
         }
         let good = try await runRecipe(on: reply.body)
-        #expect(good.status == 0, "the README's recipe rejects a genuine result: \(good.err)")
+        #expect(good.status == 0, "docs/attestation.md's recipe rejects a genuine result: \(good.err)")
         // Non-ASCII and a control character were in what the recipe hashed.
         let saved = try JSONDecoder().decode(JSONValue.self, from: Data(reply.body.utf8))
         #expect(saved["result"]?["stdout"]?.stringValue == "é ✓ \u{1} 6\n")
@@ -204,7 +204,7 @@ struct AttestationTests {
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(reply.body.utf8))
         let keys = try #require(bytes(fromHex: document["signing_public_key"]?.stringValue ?? "")) + #require(bytes(fromHex: document["hpke_public_key"]?.stringValue ?? ""))
         let quote = try Quote.parse(try #require(bytes(fromHex: document["quote"]?.stringValue ?? "")))
-        // Written out from the README, hashed by Python: SHA-512("oauth3-enclave/attestation/v1" NUL ed25519 ‖ x25519 ‖ nonce).
+        // Written out from docs/attestation.md, hashed by Python: SHA-512("oauth3-enclave/attestation/v1" NUL ed25519 ‖ x25519 ‖ nonce).
         #expect(keys.count == 64)
         let expected = try await Self.python("hashlib.sha512(data).hexdigest()", input: Array("oauth3-enclave/attestation/v1".utf8) + [0] + keys + bytes(fromHex: nonce)!)
         #expect(quote.reportData.map { String(format: "%02x", $0) }.joined() == expected)
@@ -232,7 +232,7 @@ struct AttestationTests {
         let recipient = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: bytes(fromHex: document["hpke_public_key"]!.stringValue!)!)
         let tenant = try await agent.me().tenantId
         func sealed(for name: String, tamper: Bool = false) throws -> Data {
-            // The info as the README writes it: "oauth3-enclave/secret/v1" NUL tenant NUL name.
+            // The info as docs/attestation.md writes it: "oauth3-enclave/secret/v1" NUL tenant NUL name.
             let info = Data("oauth3-enclave/secret/v1".utf8) + [0] + Data(tenant.utf8) + [0] + Data(name.utf8)
             var sender = try HPKE.Sender(recipientKey: recipient, ciphersuite: .Curve25519_SHA256_ChachaPoly, info: info)
             var ciphertext = Array(try sender.seal(Data("v".utf8)))

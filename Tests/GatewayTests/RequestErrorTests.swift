@@ -64,6 +64,13 @@ struct RequestErrorTests {
         #expect(reply.status == 400 && reply.body.contains("'skill_code' has the wrong type"), "\(reply.body)")
         reply = try await post("")
         #expect(reply.status == 400 && reply.body.contains("empty"), "\(reply.body)")
+        // A body that is JSON but not an object is named as the body (schemathesis's runs showed "field ''").
+        for text in ["[1]", "42", #""skill""#] {
+            reply = try await post(text)
+            #expect(reply.status == 400 && reply.body == #"{"error":"the request body must be a JSON object"}"#, "\(text): \(reply.body)")
+        }
+        reply = try await post("null")
+        #expect(reply.status == 400 && reply.body == #"{"error":"the request body must be a JSON object, not null"}"#, "\(reply.body)")
         reply = try await post(#"{"skill_code": "// @skill Bad\n// @network a.com,b.com\n"}"#)
         #expect(reply.status == 400)
         let error = try JSONDecoder().decode(ErrorBody.self, from: Data(reply.body.utf8))

@@ -63,7 +63,7 @@ struct RunCommandTests {
         #expect(refused.status == 2)
         #expect(refused.err.contains("line 1 @skill") && refused.err.contains("line 2 @network") && refused.err.contains("did you mean @network?"))
 
-        // A declared secret without a value: it could not run, which the README says is exit 2.
+        // A declared secret without a value: it could not run, which docs/skills.md says is exit 2.
         let missing = try await enclave(["run", exampleSkill])
         #expect(missing.status == 2, "\(missing.err)")
         #expect(missing.err.contains("declares @secrets with no value given: GREETING_TOKEN"))

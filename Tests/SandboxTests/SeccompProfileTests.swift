@@ -50,7 +50,7 @@ struct SeccompProfileTests {
         }
         #expect(shown.count == expected.count && expected.count > 100, "\(shown.count) rules loaded, \(expected.count) written")
         #expect(shown == expected)
-        // The claims the README makes of it.
+        // The claims docs/sandbox.md makes of it.
         for call in ["ptrace", "bpf", "mount", "unshare", "setns", "keyctl", "userfaultfd", "memfd_create", "execveat", "io_uring_setup"] {
             #expect(loaded.rules.contains { $0.syscall == call && $0.action == .killProcess && $0.conditions.isEmpty }, "\(call) is not on the kill list")
         }
@@ -150,7 +150,7 @@ struct PolicyLimitsTests {
         }
     }
 
-    @Test("policy_sha256 is what the README's shell recipe computes (find, LC_ALL=C sort, sha256sum), here and after a new file")
+    @Test("policy_sha256 is what docs/sandbox.md's shell recipe computes (find, LC_ALL=C sort, sha256sum), here and after a new file")
     func readmeRecipe() async throws {
         let directory = try copy { $0 }
         let recipe = #"""
