@@ -69,7 +69,7 @@ struct CLITests {
         #expect(run.err.contains("🔑 Signed up as tenant_"))
         let status = try JSONDecoder().decode(ExecutionStatus.self, from: Data(run.out.utf8))
         #expect(status.status == "completed" && status.skillId == "hello-skill")
-        #expect(status.result?["stdout"]?.stringValue == "hello from the enclave\n")
+        #expect(status.result?.claims.run.stdout == "hello from the enclave\n")
         #expect(try permissions(home + "/.oauth3/key") == 0o600)
         #expect(try permissions(home + "/.oauth3") == 0o700)
     }
