@@ -17,17 +17,17 @@ public enum ResultVerifier {
         resultPolicies: [any ResultPolicy] = [], at time: Date
     ) async -> ResultVerdict {
         guard document["attestation"] != nil else {
-            return ResultVerdict(checks: [.init(name: "attestation_present", passed: false, detail: "the result has no attestation object")], attestation: nil, verified: nil)
+            return ResultVerdict(checks: [.init(name: "attestation_present", passed: false, detail: "the result has no attestation object")], result: nil, attestation: nil, verified: nil)
         }
         let result: AttestedResult
         do {
             result = try AttestedResult.read(document)
         } catch {
-            return ResultVerdict(checks: [.init(name: "result_format", passed: false, detail: "\(error)")], attestation: nil, verified: nil)
+            return ResultVerdict(checks: [.init(name: "result_format", passed: false, detail: "\(error)")], result: nil, attestation: nil, verified: nil)
         }
         let format = Check(name: "result_format", passed: true, detail: "every member is the format's, none missing or added")
         let verdict = await verify(result: result, verifier: verifier, platform: platform, resultPolicies: resultPolicies, at: time)
-        return ResultVerdict(checks: [format] + verdict.checks, attestation: verdict.attestation, verified: verdict.verified)
+        return ResultVerdict(checks: [format] + verdict.checks, result: result, attestation: verdict.attestation, verified: verdict.verified)
     }
 
     /// - Parameters:
@@ -47,7 +47,7 @@ public enum ResultVerifier {
         let canonical: [UInt8]
         do { canonical = try result.claims.canonicalEncoding() } catch {
             check("result_hash", false, "the result cannot be encoded: \(error)")
-            return ResultVerdict(checks: checks, attestation: nil, verified: nil)
+            return ResultVerdict(checks: checks, result: result, attestation: nil, verified: nil)
         }
         let hash = Array(SHA256.hash(data: canonical))
         check("result_hash", attestation.resultSHA256 == hash.hexString,
@@ -65,7 +65,7 @@ public enum ResultVerifier {
         }
         guard let quoteBytes = DCAPVerifier.bytes(fromHex: attestation.quote) else {
             check("quote", false, "the quote is not hex")
-            return ResultVerdict(checks: checks, attestation: nil, verified: nil)
+            return ResultVerdict(checks: checks, result: result, attestation: nil, verified: nil)
         }
         let quote: Quote
         do {
@@ -73,7 +73,7 @@ public enum ResultVerifier {
             check("quote_parse", true, "TDX quote v\(quote.header.version)")
         } catch {
             check("quote_parse", false, "\(error)")
-            return ResultVerdict(checks: checks, attestation: nil, verified: nil)
+            return ResultVerdict(checks: checks, result: result, attestation: nil, verified: nil)
         }
         let eventLog = CanonicalJSON.encode(attestation.eventLog)
         var bound = verifier
@@ -84,7 +84,7 @@ public enum ResultVerifier {
         checks += verdict.checks
         let passed = checks.allSatisfy(\.passed)
         return ResultVerdict(
-            checks: checks, attestation: verdict,
+            checks: checks, result: result, attestation: verdict,
             verified: passed ? verdict.verified.map { VerifiedResult(claims: result.claims, attestation: $0) } : nil)
     }
 }
@@ -101,6 +101,9 @@ public protocol ResultPolicy: Sendable {
 /// Every check on one result, and the proof when all passed.
 public struct ResultVerdict: Sendable {
     public let checks: [ResultVerifier.Check]
+    /// The result as read, whatever the checks say (nil when it was not a result of this format). Its
+    /// content is proven only by ``verified``.
+    public let result: AttestedResult?
     /// The quote's verdict, when the result had a quote that parsed.
     public let attestation: AttestationVerdict?
     /// Present only when every check passed.

@@ -20,7 +20,7 @@ public enum ConsentVerifier {
         var checks: [Check] = []
         func check(_ name: String, _ passed: Bool, _ detail: String) { checks.append(Check(name: name, passed: passed, detail: detail)) }
         let approval = result.consent.approval
-        let codeHash: String? = result.run.codeSHA256
+        let codeHash = result.run.codeSHA256
         guard let passkey = approval.passkey else {
             let who = switch approval.method {
             case .token: "whoever held the approval link (token-only account: no person is proven)"
@@ -52,15 +52,15 @@ public enum ConsentVerifier {
         case .passkey:
             check("consent_subject", statement.subject == result.requestId && statement.decision == "approve",
                   "the statement approves \(statement.subject); the result is \(result.requestId)")
-            check("consent_code", statement.codeSha256 == codeHash, "approved code \(statement.codeSha256 ?? "none"); ran \(codeHash ?? "?")")
+            check("consent_code", statement.codeSha256 == codeHash, "approved code \(statement.codeSha256 ?? "none"); ran \(codeHash)")
             let args = result.consent.args
             check("consent_args", statement.args == args, "approved args \(statement.args.sorted { $0.key < $1.key }); ran with \(args.sorted { $0.key < $1.key })")
         case .trustedCode:
-            check("consent_code", statement.level == "trust_code" && statement.codeSha256 == codeHash, "code \(statement.codeSha256 ?? "none") trusted at level \(statement.level ?? "?"); ran \(codeHash ?? "?")")
+            check("consent_code", statement.level == "trust_code" && statement.codeSha256 == codeHash, "code \(statement.codeSha256 ?? "none") trusted at level \(statement.level ?? "?"); ran \(codeHash)")
         case .session:
             let codeFits = statement.anyCode == true || statement.codeSha256 == codeHash
             check("consent_code", statement.level == "scope" && codeFits,
-                  statement.anyCode == true ? "the scope allowed ANY code within its hosts and secrets" : "the scope approved code \(statement.codeSha256 ?? "none"); ran \(codeHash ?? "?")")
+                  statement.anyCode == true ? "the scope allowed ANY code within its hosts and secrets" : "the scope approved code \(statement.codeSha256 ?? "none"); ran \(codeHash)")
         case .token:
             check("consent_record", false, "a token decision carries a passkey signature")
         }

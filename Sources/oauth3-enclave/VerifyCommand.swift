@@ -88,7 +88,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 platform: parsed == nil ? .signaturesOnly : try await platform(for: parsed!), at: time)
             checks = resultVerdict.checks
             verdict = resultVerdict.attestation
-            if let claims = try? AttestedResult.read(object).claims {
+            if let claims = resultVerdict.result?.claims {
                 let consent = ConsentVerifier.verify(result: claims)
                 checks += consent.checks.map { QuoteVerifier.Check(name: $0.name, passed: $0.passed, detail: $0.detail) }
                 consentSummary = consent.summary
