@@ -85,7 +85,7 @@ extension JobService {
             metrics.attestation(took: ContinuousClock.now - started, failed: true)
             throw error
         }
-        return try JSONBody.string(AttestedResult(claims: claims, attestation: attestation))
+        return try JobRecord.storedResult(AttestedResult(claims: claims, attestation: attestation))
     }
 
     /// How the job was approved, with what arguments, and when. A job approved before consent records
