@@ -56,7 +56,7 @@ let package = Package(
         // Per-job egress proxy: the only way out of a job's network namespace (NIO; no sandbox knowledge).
         .target(
             name: "Egress",
-            dependencies: ["SkillManifest", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["SkillManifest", "OAuth3Wire", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
 
@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "Sandbox",
             dependencies: [
-                "SkillManifest", "Jail", "Egress",
+                "SkillManifest", "Jail", "Egress", "OAuth3Wire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -97,7 +97,8 @@ let package = Package(
             dependencies: ["Attestation", "DCAPVerifier", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strict
         ),
-        // The JSON bodies of the API, shared by the server and the client; model only.
+        // The JSON bodies of the API and the attested result (the sandbox's RunResult and network transcript,
+        // the claims, the attestation), shared by the sandbox, the server and the client; model only.
         .target(name: "OAuth3Wire", swiftSettings: strict),
         // Pure consent verification: the canonical consent digest, WebAuthn registration and assertion checks
         // (CBOR/COSE reading, ES256 and Ed25519). swift-crypto and OAuth3Wire only, so `verify` and any
@@ -167,7 +168,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Sandbox", "SkillManifest", "Jail", .product(name: "Subprocess", package: "swift-subprocess"),
+                "Sandbox", "SkillManifest", "Jail", "OAuth3Wire", .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Tests/TestSupport", swiftSettings: strict),
@@ -175,7 +176,7 @@ let package = Package(
             name: "JailTests", dependencies: ["Jail", "Sandbox", "TestSupport", "oauth3-jail", "jail-probe"], swiftSettings: strict),
         .testTarget(
             name: "SandboxTests",
-            dependencies: ["Sandbox", "Egress", "SkillManifest", "TestSupport", "oauth3-jail", "oauth3-enclave"],
+            dependencies: ["Sandbox", "Egress", "SkillManifest", "OAuth3Wire", "TestSupport", "oauth3-jail", "oauth3-enclave"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -210,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "EgressTests",
             dependencies: [
-                "Egress", "Sandbox", "SkillManifest", "TestSupport", "oauth3-jail",
+                "Egress", "Sandbox", "SkillManifest", "OAuth3Wire", "TestSupport", "oauth3-jail",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
@@ -228,7 +229,7 @@ let package = Package(
         // Real escapes attempted from inside the sandbox, in the realistic and the layers-only mode.
         .testTarget(
             name: "EscapeTests",
-            dependencies: ["Sandbox", "Egress", "SkillManifest", "Jail", "TestSupport", "oauth3-jail", "jail-probe"],
+            dependencies: ["Sandbox", "Egress", "SkillManifest", "Jail", "OAuth3Wire", "TestSupport", "oauth3-jail", "jail-probe"],
             swiftSettings: strict
         ),
     ]

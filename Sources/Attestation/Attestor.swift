@@ -45,24 +45,20 @@ public struct Attestor: Sendable {
         Array(SHA512.hash(data: Domain.separated(domain, payload)))
     }
 
-    /// The attestation of `result` (which must not yet hold `attestation`): hash, signature, quote.
-    public func attest(_ result: JSONValue) async throws(AttestationError) -> JSONValue {
-        let hash = Array(SHA256.hash(data: CanonicalJSON.encode(result)))
+    /// The attestation of `claims`: the hash of their canonical encoding, its signature, a quote over it.
+    public func attest(_ claims: ResultClaims) async throws(AttestationError) -> ResultAttestation {
+        let canonical: [UInt8]
+        do { canonical = try claims.canonicalEncoding() } catch { throw AttestationError("cannot encode the result: \(error)") }
+        let hash = Array(SHA256.hash(data: canonical))
         let message = Domain.separated(Self.resultDomain, hash)
         let signature: [UInt8]
         do { signature = Array(try signingKey.signature(for: message)) } catch { throw AttestationError("cannot sign the result: \(error)") }
         let reportData = Self.reportData(Self.resultDomain, hash)
         let quote = try await agent.quote(reportData: reportData)
-        return .object([
-            "format": .string(Self.resultFormat),
-            "result_sha256": .string(hash.hexString),
-            "signature": .string(signature.hexString),
-            "public_key": .string(signingPublicKey.hexString),
-            "report_data": .string(reportData.hexString),
-            "quote": .string(quote.quote.hexString),
-            "event_log": (try? JSONDecoder().decode(JSONValue.self, from: Data(quote.eventLogJSON.utf8))) ?? .array([]),
-            "guest_agent": .string(agent.name),
-        ])
+        return ResultAttestation(
+            format: Self.resultFormat, resultSHA256: hash.hexString, signature: signature.hexString, publicKey: signingPublicKey.hexString,
+            reportData: reportData.hexString, quote: quote.quote.hexString,
+            eventLog: (try? JSONDecoder().decode(JSONValue.self, from: Data(quote.eventLogJSON.utf8))) ?? .array([]), guestAgent: agent.name)
     }
 
     /// A fresh quote over the enclave's public keys and `nonce`, so anyone can check it is live.

@@ -15,17 +15,12 @@ public enum ConsentVerifier {
         public let detail: String
     }
 
-    /// The verdict on `result` (the attested object), one check per fact, and a sentence saying who approved what.
-    public static func verify(result: JSONValue) -> (checks: [Check], summary: String) {
+    /// The verdict on `result` (the attested claims), one check per fact, and a sentence saying who approved what.
+    public static func verify(result: ResultClaims) -> (checks: [Check], summary: String) {
         var checks: [Check] = []
         func check(_ name: String, _ passed: Bool, _ detail: String) { checks.append(Check(name: name, passed: passed, detail: detail)) }
-        guard let approvalValue = result["approval"], let data = try? JSONEncoder().encode(approvalValue),
-            let approval = try? JSONDecoder().decode(ApprovalRecord.self, from: data)
-        else {
-            check("consent_record", false, "the result has no readable approval record")
-            return (checks, "no consent record")
-        }
-        let codeHash = result["code_sha256"]?.stringValue
+        let approval = result.consent.approval
+        let codeHash = result.run.codeSHA256
         guard let passkey = approval.passkey else {
             let who = switch approval.method {
             case .token: "whoever held the approval link (token-only account: no person is proven)"
@@ -55,26 +50,23 @@ public enum ConsentVerifier {
         check("consent_purpose", statement.purpose == "decide", "the statement decides a request (purpose \(statement.purpose))")
         switch approval.method {
         case .passkey:
-            check("consent_subject", statement.subject == result["request_id"]?.stringValue && statement.decision == "approve",
-                  "the statement approves \(statement.subject); the result is \(result["request_id"]?.stringValue ?? "?")")
-            check("consent_code", statement.codeSha256 == codeHash, "approved code \(statement.codeSha256 ?? "none"); ran \(codeHash ?? "?")")
-            let args = result["args"].flatMap { try? JSONDecoder().decode([String: String].self, from: JSONEncoder().encode($0)) } ?? [:]
+            check("consent_subject", statement.subject == result.requestId && statement.decision == "approve",
+                  "the statement approves \(statement.subject); the result is \(result.requestId)")
+            check("consent_code", statement.codeSha256 == codeHash, "approved code \(statement.codeSha256 ?? "none"); ran \(codeHash)")
+            let args = result.consent.args
             check("consent_args", statement.args == args, "approved args \(statement.args.sorted { $0.key < $1.key }); ran with \(args.sorted { $0.key < $1.key })")
         case .trustedCode:
-            check("consent_code", statement.level == "trust_code" && statement.codeSha256 == codeHash, "code \(statement.codeSha256 ?? "none") trusted at level \(statement.level ?? "?"); ran \(codeHash ?? "?")")
+            check("consent_code", statement.level == "trust_code" && statement.codeSha256 == codeHash, "code \(statement.codeSha256 ?? "none") trusted at level \(statement.level ?? "?"); ran \(codeHash)")
         case .session:
             let codeFits = statement.anyCode == true || statement.codeSha256 == codeHash
             check("consent_code", statement.level == "scope" && codeFits,
-                  statement.anyCode == true ? "the scope allowed ANY code within its hosts and secrets" : "the scope approved code \(statement.codeSha256 ?? "none"); ran \(codeHash ?? "?")")
+                  statement.anyCode == true ? "the scope allowed ANY code within its hosts and secrets" : "the scope approved code \(statement.codeSha256 ?? "none"); ran \(codeHash)")
         case .token:
             check("consent_record", false, "a token decision carries a passkey signature")
         }
-        if let granted = result["granted"] {
-            let hosts = (granted["net"].flatMap { try? JSONDecoder().decode([String].self, from: JSONEncoder().encode($0)) }) ?? []
-            let secrets = (granted["env"].flatMap { try? JSONDecoder().decode([String].self, from: JSONEncoder().encode($0)) }) ?? []
-            check("consent_grants", Set(hosts).isSubset(of: Set(statement.hosts)) || statement.level == "scope", "hosts granted \(hosts), approved \(statement.hosts)")
-            check("consent_secrets", Set(secrets).isSubset(of: Set(statement.secrets)), "secrets granted \(secrets), approved \(statement.secrets)")
-        }
+        let hosts = result.run.granted.net, secrets = result.run.granted.env
+        check("consent_grants", Set(hosts).isSubset(of: Set(statement.hosts)) || statement.level == "scope", "hosts granted \(hosts), approved \(statement.hosts)")
+        check("consent_secrets", Set(secrets).isSubset(of: Set(statement.secrets)), "secrets granted \(secrets), approved \(statement.secrets)")
         let who = passkey.approverName.map { "\($0) (passkey \(passkey.credentialId))" } ?? "passkey \(passkey.credentialId)"
         return (checks, "\(who) approved \(statement.level ?? "?") for \(statement.subject) in account \(statement.tenantId) at \(statement.issuedAt) ms, via \(approval.method.rawValue)")
     }

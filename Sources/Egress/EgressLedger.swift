@@ -1,4 +1,5 @@
 import NIOCore
+import OAuth3Wire
 import Synchronization
 
 /// One job's egress accounting, shared by all of its proxy connections: the connection and byte budgets,

@@ -1,4 +1,5 @@
 import NIOCore
+import OAuth3Wire
 import Synchronization
 
 extension EgressProxy {

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import OAuth3Wire
 import SkillManifest
 
 /// One job's egress proxy: the only way out of the job's network namespace.

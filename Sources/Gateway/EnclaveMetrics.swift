@@ -1,4 +1,5 @@
 import Egress
+import OAuth3Wire
 import Prometheus
 import Sandbox
 import Store

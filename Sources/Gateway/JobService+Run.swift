@@ -73,26 +73,19 @@ extension JobService {
     /// The result as stored and served: the runner's result, the request it answers, how the job was
     /// approved, and the attestation binding all of that to a quote.
     private func resultDocument(_ result: RunResult, job: JobRecord, finishedAt: Int64) async throws -> String {
-        guard case .object(var members) = try JSONDecoder().decode(JSONValue.self, from: JSONBody.encoder.encode(result)) else {
-            throw GatewayError.internalError("a result is not a JSON object")
-        }
-        members["request_id"] = .string(job.id)
-        members["approved_by"] = job.approvedBy.map(JSONValue.string) ?? .null
-        members["approval_detail"] = job.approvalDetail.map(JSONValue.string) ?? .null
-        // The consent record and the times, inside the attested part.
-        guard case .object(let consent) = try JSONDecoder().decode(JSONValue.self, from: JSONBody.encoder.encode(try runConsent(job, finishedAt: finishedAt))) else {
-            throw GatewayError.internalError("a consent record is not a JSON object")
-        }
-        members.merge(consent) { _, new in new }
+        let claims = ResultClaims(
+            run: result, requestId: job.id, approvedBy: job.approvedBy, approvalDetail: job.approvalDetail,
+            consent: try runConsent(job, finishedAt: finishedAt))
         let started = ContinuousClock.now
+        let attestation: ResultAttestation
         do {
-            members["attestation"] = try await attestor.attest(.object(members))
+            attestation = try await attestor.attest(claims)
             metrics.attestation(took: ContinuousClock.now - started, failed: false)
         } catch {
             metrics.attestation(took: ContinuousClock.now - started, failed: true)
             throw error
         }
-        return try JSONBody.string(JSONValue.object(members))
+        return try JobRecord.storedResult(AttestedResult(claims: claims, attestation: attestation))
     }
 
     /// How the job was approved, with what arguments, and when. A job approved before consent records

@@ -38,9 +38,7 @@ extension JobService {
         status.approvedBy = job.approvedBy
         status.error = job.error
         status.statusUrl = statusURL(job: job.id)
-        if let resultJSON = job.resultJSON {
-            status.result = try StrictJSON.decode(JSONValue.self, from: Array(resultJSON.utf8))
-        }
+        status.result = try job.attestedResult()
         if job.status.awaitsHuman { try await addNextStep(to: &status, job: job, caller: caller) }
         return status
     }

@@ -1,4 +1,5 @@
 import Attestation
+import OAuth3Wire
 import Sandbox
 import Store
 

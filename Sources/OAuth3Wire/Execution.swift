@@ -47,7 +47,8 @@ public struct ExecutionStatus: Codable, Sendable, Hashable {
     public var approvedBy: String?
     /// Secrets the job declares that have no value yet (`awaiting_secrets`).
     public var missingSecrets: [String]?
-    public var result: JSONValue?
+    /// The attested result, once the job ran (`completed`, or `failed` after running).
+    public var result: AttestedResult?
     public var error: String?
 
     public init(requestId: String, status: String) {

@@ -1,6 +1,7 @@
 import Crypto
 import Egress
 import Jail
+import OAuth3Wire
 import SkillManifest
 
 /// Runs skills: one private root, one cgroup, one jail, one Deno process per job; a classified,

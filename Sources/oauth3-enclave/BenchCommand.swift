@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OAuth3Wire
 import Sandbox
 import SkillManifest
 import Subprocess

@@ -3,6 +3,7 @@ import Egress
 import Foundation
 import NIOCore
 import NIOPosix
+import OAuth3Wire
 import Sandbox
 import SkillManifest
 import Subprocess

@@ -1,5 +1,6 @@
 import Foundation
 import Jail
+import OAuth3Wire
 import Sandbox
 import SkillManifest
 

@@ -14,8 +14,11 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify", abstract: "Verify a result's attestation, or a bare quote, offline or against a PCCS.",
         discussion: """
             Exits 0 only when every required check passed. A result (or a quote with an event log or an identity \
-            expectation) must also run a pinned OS: give --expect-os FILE (dstack/os/*.json), or the verdict is \
-            NOT VERIFIED: OS not pinned, unless --accept-unpinned-os. A bare quote alone is a platform check only.
+            expectation) must also run a pinned OS: give --expect-os FILE (dstack/os/*.json), or --os-pins DIR with \
+            --compose FILE to use the pin of the release the compose file names (x-oauth3-dstack-os), once the boot \
+            log states that compose's hash; otherwise the verdict is NOT VERIFIED: OS not pinned, unless \
+            --accept-unpinned-os. A bare quote alone is a platform check only. A result is read exactly: a member \
+            the result format does not have, or one it writes that is missing, fails result_format.
             """)
     @Argument(help: "A result as the API returns it (the status reply, or its `result` object).") var file: String?
     @Option(help: "Verify a bare quote instead: binary, or hex with or without 0x.") var quote: String?
@@ -29,6 +32,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "The app id the boot event log must state.") var expectAppId: String?
     @Option(help: "The dstack OS release's measurements (MRTD, RTMR0–2) the TD must match: a pin file such as dstack/os/*.json.")
     var expectOs: String?
+    @Option(help: "A directory of OS pins (<release>.json, as dstack/os): the pin of the release the --compose file names is used; --expect-os wins.")
+    var osPins: String?
     @Flag(help: "Do not compare the OS measurements with anything (proves nothing about the OS; printed loudly).")
     var acceptUnpinnedOs = false
     @Flag(help: "Also accept the DEVELOPMENT guest agent's root (proves nothing about hardware).") var allowDevRoot = false
@@ -37,13 +42,17 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let time = now.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()
         let roots: [QuoteVerifier.Root] = allowDevRoot ? [.intel, .development] : [.intel]
-        let os: OSExpectation?
-        do { os = try OSExpectation.fromOptions(pinFile: expectOs, acceptUnpinned: acceptUnpinnedOs) } catch { throw ValidationError(error.message) }
         var composeExpectation = expectComposeHash?.lowercased()
+        var appCompose: [UInt8]?
         if let compose {
             guard let data = FileManager.default.contents(atPath: compose) else { throw ValidationError("cannot read --compose \(compose)") }
+            appCompose = Array(data)
             composeExpectation = ComposeHash.of(data).hexString
         }
+        let os: OSExpectation?
+        do {
+            os = try OSExpectation.fromOptions(pinFile: expectOs, pinDirectory: osPins, appCompose: appCompose, acceptUnpinned: acceptUnpinnedOs)
+        } catch { throw ValidationError(error.message) }
         let policies = AttestationPolicySet.enclave(os: os, composeHash: composeExpectation, appID: expectAppId)
 
         var checks: [QuoteVerifier.Check] = []
@@ -72,15 +81,15 @@ struct VerifyCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
             let document: JSONValue
             do { document = try StrictJSON.decode(JSONValue.self, from: data) } catch { throw ValidationError("\(file) is not strict JSON: \(error)") }
-            let result = document["result"].flatMap { $0["attestation"] == nil ? nil : $0 } ?? document
-            let parsed = result["attestation"]?["quote"]?.stringValue.flatMap(bytes(fromHex:)).flatMap { try? Quote.parse($0) }
+            let object = document["result"].flatMap { $0["attestation"] == nil ? nil : $0 } ?? document
+            let parsed = object["attestation"]?["quote"]?.stringValue.flatMap(bytes(fromHex:)).flatMap { try? Quote.parse($0) }
             let resultVerdict = await ResultVerifier.verify(
-                result: result, verifier: AttestationVerifier(roots: roots, policies: policies),
+                document: object, verifier: AttestationVerifier(roots: roots, policies: policies),
                 platform: parsed == nil ? .signaturesOnly : try await platform(for: parsed!), at: time)
             checks = resultVerdict.checks
             verdict = resultVerdict.attestation
-            if result["approval"] != nil {
-                let consent = ConsentVerifier.verify(result: result)
+            if let claims = resultVerdict.result?.claims {
+                let consent = ConsentVerifier.verify(result: claims)
                 checks += consent.checks.map { QuoteVerifier.Check(name: $0.name, passed: $0.passed, detail: $0.detail) }
                 consentSummary = consent.summary
             }
@@ -109,7 +118,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let osAcceptedUnpinned = os == .unsafeUnpinnedAccepted && checks.contains { $0.name == "os_measurements" }
         let line = passed
             ? (osAcceptedUnpinned ? "VERIFIED, BUT THE OS IS NOT PINNED (--accept-unpinned-os)" : "VERIFIED")
-            : (osUnpinned ? "NOT VERIFIED: \(OSMeasurementPolicy.notPinned)" : "NOT VERIFIED")
+            : (osUnpinned ? "NOT VERIFIED: \(Self.notPinnedReason(checks))" : "NOT VERIFIED")
         if json {
             struct Report: Encodable {
                 let passed: Bool; let verdict: String; let checks: [QuoteVerifier.Check]; let tcb_status: String?; let advisory_ids: [String]
@@ -118,6 +127,10 @@ struct VerifyCommand: AsyncParsableCommand {
             }
             var pinned: String?
             if case .pinned(let pin)? = os { pinned = pin.release }
+            if case .selectedByCompose(let selection)? = os, case .named(let release) = selection.release, selection.pins[release] != nil,
+                checks.contains(where: { $0.name == "os_measurements" && $0.passed }) {
+                pinned = release
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(Report(
@@ -142,5 +155,11 @@ struct VerifyCommand: AsyncParsableCommand {
             print(line)
         }
         if !passed { throw ExitCode(1) }
+    }
+
+    /// "OS not pinned", with the reason in parentheses when the OS check gave one (a release with no pin).
+    static func notPinnedReason(_ checks: [QuoteVerifier.Check]) -> String {
+        let detail = checks.first { $0.name == "os_measurements" && !$0.passed }?.detail ?? OSMeasurementPolicy.notPinned
+        return String(detail.prefix { $0 != ":" })
     }
 }

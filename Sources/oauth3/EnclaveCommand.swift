@@ -4,27 +4,35 @@ import Foundation
 import OAuth3Client
 
 /// What the commands that trust the enclave expect of it: `--compose`, `--expect-compose-hash`,
-/// `--expect-app-id`, the OS (`--expect-os FILE` or the loud `--accept-unpinned-os`), and the roots.
+/// `--expect-app-id`, the OS (`--expect-os FILE`, `--os-pins DIR` with `--compose`, or the loud
+/// `--accept-unpinned-os`), and the roots.
 struct ExpectationOptions: ParsableArguments {
     @Option(help: "An app-compose.json: the enclave's boot event log must state its SHA-256 as compose hash.") var compose: String?
     @Option(help: "The compose hash the enclave's boot event log must state.") var expectComposeHash: String?
     @Option(help: "The app id the enclave's boot event log must state.") var expectAppId: String?
     @Option(help: "The dstack OS release's measurements the enclave must match (a pin file, dstack/os/*.json).") var expectOs: String?
+    @Option(help: "A directory of OS pins (<release>.json): the pin of the release the --compose file names; --expect-os wins.") var osPins: String?
     @Flag(help: "Do not compare the enclave's OS measurements with any release (proves nothing about the OS).") var acceptUnpinnedOs = false
     @Flag(help: "Accept the DEVELOPMENT guest agent's root (proves nothing about hardware).") var allowDevRoot = false
 
     /// The OS expectation the flags ask for (nil: none).
     func os() throws -> OSExpectation? {
-        do { return try OSExpectation.fromOptions(pinFile: expectOs, acceptUnpinned: acceptUnpinnedOs) } catch { throw ValidationError(error.message) }
+        do {
+            return try OSExpectation.fromOptions(pinFile: expectOs, pinDirectory: osPins, appCompose: try appCompose(), acceptUnpinned: acceptUnpinnedOs)
+        } catch let error as QuoteParseError { throw ValidationError(error.message) }
+    }
+
+    /// The bytes of `--compose`, when given.
+    func appCompose() throws -> [UInt8]? {
+        guard let compose else { return nil }
+        guard let data = FileManager.default.contents(atPath: compose) else { throw ValidationError("cannot read --compose \(compose)") }
+        return Array(data)
     }
 
     /// Exactly what the flags say (it may name no application).
     func explicitExpectation() throws -> EnclaveExpectation {
         var composeHash = expectComposeHash
-        if let compose {
-            guard let data = FileManager.default.contents(atPath: compose) else { throw ValidationError("cannot read --compose \(compose)") }
-            composeHash = ComposeHash.of(data).hexString
-        }
+        if let appCompose = try appCompose() { composeHash = ComposeHash.of(appCompose).hexString }
         return EnclaveExpectation(composeHash: composeHash, appID: expectAppId, os: try os(), allowDevelopmentRoot: allowDevRoot)
     }
 
@@ -61,7 +69,8 @@ struct Enclave: AsyncParsableCommand {
             expectation.warnings()
             let base = try connection.baseURL
             guard let os = try expectation.os() else {
-                throw ValidationError("pin the OS too: --expect-os FILE (dstack/os/*.json), or --accept-unpinned-os to trust the measurements seen now")
+                throw ValidationError(
+                    "pin the OS too: --expect-os FILE (dstack/os/*.json), --os-pins DIR with --compose FILE, or --accept-unpinned-os to trust the measurements seen now")
             }
             // What the flags name is checked now; with nothing named, whatever attests is pinned (trust on first use).
             let wanted = try expectation.explicitExpectation()
@@ -71,9 +80,16 @@ struct Enclave: AsyncParsableCommand {
             }
             let stamp = ISO8601DateFormatter().string(from: Date())
             let pinnedOS: PinnedOS
-            if case .pinned(let release) = os {
+            switch os {
+            case .pinned(let release):
                 pinnedOS = release
-            } else {
+            case .selectedByCompose(let selection):
+                // The OS policy passed, so the compose's release had a pin and the TD matched it.
+                guard case .named(let release) = selection.release, let selected = selection.pins[release] else {
+                    throw ValidationError("no OS pin was selected from --compose")
+                }
+                pinnedOS = selected
+            case .unsafeUnpinnedAccepted:
                 pinnedOS = .measured(report, release: "trust-on-first-use", source: "measured at \(EnclavePins.key(base)) on \(stamp), not compared with any release")
             }
             let pin = EnclavePin(appID: enclave.identity.appID, composeHash: enclave.identity.composeHash, os: pinnedOS, pinnedAt: stamp)

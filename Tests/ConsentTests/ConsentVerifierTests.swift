@@ -9,20 +9,22 @@ import Testing
 struct ConsentVerifierTests {
     let vectors = WebAuthnVectorTests.vectors
 
-    func result(args: [String: String]? = nil, statement: ConsentStatement? = nil, method: ApprovalMethod = .passkey) throws -> JSONValue {
+    func result(args: [String: String]? = nil, statement: ConsentStatement? = nil, method: ApprovalMethod = .passkey) throws -> ResultClaims {
         let vector = vectors.es256
         let record = ApprovalRecord(method: method, at: 1, passkey: PasskeyConsent(
             statement: statement ?? vectors.statement, digest: vector.digest, credentialId: vector.credential_id, publicKey: vector.cose, algorithm: -7,
             approverName: "Alice", authenticatorData: vector.authenticator_data, clientDataJSON: vector.client_data_get, signature: vector.signature))
-        let approval = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(record))
-        let runArgs = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(args ?? vectors.statement.args))
-        return .object([
-            "request_id": .string(vectors.statement.subject), "code_sha256": .string(vectors.statement.codeSha256!), "args": runArgs, "approval": approval,
-            "granted": .object(["net": .array([.string("api.example.com:443")]), "env": .array([.string("GH_TOKEN")])]),
-        ])
+        let run = RunResult(
+            success: true, status: "completed", outcome: .ok, exitCode: 0, signal: nil, stdout: "", stderr: "", stdoutTruncated: false,
+            stderrTruncated: false, duration: 1, skill: "s", codeSHA256: vectors.statement.codeSha256!,
+            granted: .init(net: ["api.example.com:443"], env: ["GH_TOKEN"]), timeoutSeconds: 30, denoVersion: "2.9.0", policySHA256: "", warnings: [],
+            error: nil, memPeakBytes: nil, cpuUserMs: nil, cpuSysMs: nil,
+            sandbox: .init(userNamespace: true, cgroups: "v2", network: "proxy", seccomp: true), network: nil)
+        let consent = RunConsent(approval: record, args: args ?? vectors.statement.args, createdAt: 1, approvedAt: 1, startedAt: 1, finishedAt: 2)
+        return ResultClaims(run: run, requestId: vectors.statement.subject, approvedBy: "human", approvalDetail: nil, consent: consent)
     }
 
-    func failed(_ result: JSONValue) -> [String] { ConsentVerifier.verify(result: result).checks.filter { !$0.passed }.map(\.name) }
+    func failed(_ result: ResultClaims) -> [String] { ConsentVerifier.verify(result: result).checks.filter { !$0.passed }.map(\.name) }
 
     @Test("The vector's record verifies against its own run, and the summary names the approver")
     func verifies() throws {

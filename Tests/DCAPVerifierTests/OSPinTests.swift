@@ -69,4 +69,37 @@ struct OSPinTests {
         let text = #"{"release":"a","release":"b","mrtd":{"hex":null,"source":"x"},"rtmr0":{"hex":null,"source":"x"},"rtmr1":{"hex":null,"source":"x"},"rtmr2":{"hex":null,"source":"x"}}"#
         #expect { try PinnedOS.decode(Array(text.utf8)) } throws: { "\($0)".contains("duplicate key \"release\"") }
     }
+
+    static func appCompose(_ compose: String) -> [UInt8] { AppCompose(name: "a", dockerComposeFile: compose, allowedEnvs: []).encoded }
+
+    @Test("The release is read from the compose file inside the app compose: one top-level line, a plain name")
+    func releaseFromCompose() throws {
+        #expect(try OSPinSelection.release(inAppCompose: Self.appCompose("services: {}\nx-oauth3-dstack-os: dstack-0.5.5  # the OS\n")) == "dstack-0.5.5")
+        for (compose, problem) in [
+            ("services: {}\n", "names no OS release"),
+            ("services:\n  x-oauth3-dstack-os: nested\n", "names no OS release"),
+            ("x-oauth3-dstack-os: a\nx-oauth3-dstack-os: b\n", "states x-oauth3-dstack-os 2 times"),
+            ("x-oauth3-dstack-os: ../../etc/passwd\n", "is '../../etc/passwd', not a release name"),
+            ("x-oauth3-dstack-os: ..\n", "not a release name"),
+            ("x-oauth3-dstack-os:\n", "not a release name"),
+        ] {
+            #expect { try OSPinSelection.release(inAppCompose: Self.appCompose(compose)) } throws: { "\($0)".contains(problem) }
+        }
+        #expect { try OSPinSelection.release(inAppCompose: Array("{\"name\":\"a\"}".utf8)) } throws: { "\($0)".contains("no docker_compose_file") }
+        #expect { try OSPinSelection.release(inAppCompose: Array("{\"docker_compose_file\":\"a\",\"docker_compose_file\":\"b\"}".utf8)) } throws: {
+            "\($0)".contains("duplicate key")
+        }
+    }
+
+    @Test("A pin directory is read whole: a pin filed under another release's name is refused")
+    func pinDirectory() throws {
+        let directory = Fixture.workRoot()
+        let pin = Fixture.repository.appendingPathComponent("dstack/os/development.json").path
+        try FileManager.default.copyItem(atPath: pin, toPath: directory + "/development.json")
+        let selection = try OSPinSelection(appCompose: Self.appCompose("x-oauth3-dstack-os: development\n"), directory: directory)
+        #expect(selection.pins.keys.sorted() == ["development"] && selection.release == .named("development"))
+        try FileManager.default.copyItem(atPath: pin, toPath: directory + "/dstack-0.5.5.json")
+        #expect { try OSPinSelection(appCompose: [], directory: directory) } throws: { "\($0)".contains("is for release development; it must be named development.json") }
+        #expect { try OSPinSelection(appCompose: [], directory: directory + "/absent") } throws: { "\($0)".contains("cannot list the OS pin directory") }
+    }
 }

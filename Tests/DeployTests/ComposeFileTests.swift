@@ -5,6 +5,7 @@ import Subprocess
 import SystemPackage
 import TestSupport
 import Testing
+import Yams
 
 /// dstack/docker-compose.yml: well-formed for the real docker compose, and within the deployment's rules.
 @Suite("The measured compose file")
@@ -30,6 +31,8 @@ struct ComposeFileTests {
         ("    image: registry.example", "    image: ${IMAGE}registry.example", "$IMAGE is interpolated outside the environment"),
         ("volumes:\n  oauth3-data:\n", "  debug-shell:\n    image: busybox@sha256:" + String(repeating: "1", count: 64) + "\nvolumes:\n  oauth3-data:\n",
          "services must be exactly"),
+        ("x-oauth3-dstack-os: dstack-0.5.5", "x-oauth3-dstack-os: dstack-9.9.9", "names dstack-9.9.9, which has no pin dstack/os/dstack-9.9.9.json"),
+        ("x-oauth3-dstack-os: dstack-0.5.5\n", "", "no x-oauth3-dstack-os"),
     ])
     func refusesBrokenCopies(_ change: (String, String, String)) throws {
         let original = try DeploymentCheck.read("docker-compose.yml")
@@ -71,6 +74,15 @@ struct ComposeFileTests {
         let bad = try await Fixture.execute(Self.compose, ["-f", broken, "config", "--quiet"], environment: environment)
         #expect(bad.status != 0 && bad.err.contains("cap_addd"), "\(bad.err)")
 
+        // The OS release field is accepted because it is an extension (x-): the same key without the prefix is refused.
+        #expect(try DeploymentCheck.read("docker-compose.yml").contains("\nx-oauth3-dstack-os: "))
+        let unprefixed = NSTemporaryDirectory() + "compose-\(UUID().uuidString).yml"
+        try (try DeploymentCheck.read("docker-compose.yml")).replacingOccurrences(of: "\nx-oauth3-dstack-os: ", with: "\noauth3-dstack-os: ")
+            .write(toFile: unprefixed, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: unprefixed) }
+        let refused = try await Fixture.execute(Self.compose, ["-f", unprefixed, "config", "--quiet"], environment: environment)
+        #expect(refused.status != 0 && refused.err.contains("oauth3-dstack-os"), "\(refused.err)")
+
         let missing = try await Fixture.execute(Self.compose, ["-f", file, "config", "--quiet"], environment: ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()])
         #expect(missing.status != 0 && missing.err.contains("OAUTH3_PUBLIC_URL"), "an unset public URL must stop the deployment: \(missing.err)")
     }
@@ -109,5 +121,15 @@ struct ComposeFileTests {
         let compose = try DeploymentCheck.read("docker-compose.yml")
         let expected = AppCompose(name: "oauth3-enclave", dockerComposeFile: compose, allowedEnvs: AppCompose.referencedVariables(in: compose))
         #expect(Array(committed) == expected.encoded, "dstack/app-compose.json is stale: run make image-pin (or oauth3-enclave app-compose)")
+    }
+
+    @Test("The OS release verify selects from the committed app-compose.json is the one YAML reads in the compose file, and it has a pin")
+    func osReleaseOfTheAppCompose() throws {
+        let root = try #require(try Yams.load(yaml: try DeploymentCheck.read("docker-compose.yml")) as? [String: Any])
+        let yamlRelease = try #require(root[OSPinSelection.composeKey] as? String)
+        let appCompose = AppCompose(name: "oauth3-enclave", dockerComposeFile: try DeploymentCheck.read("docker-compose.yml"), allowedEnvs: [])
+        #expect(try OSPinSelection.release(inAppCompose: appCompose.encoded) == yamlRelease)
+        let pins = try OSPinSelection(appCompose: appCompose.encoded, directory: DeploymentCheck.directory.appendingPathComponent("os").path)
+        #expect(pins.pins[yamlRelease]?.release == yamlRelease)
     }
 }

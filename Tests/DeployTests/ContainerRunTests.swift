@@ -69,8 +69,8 @@ struct ContainerRunTests {
         try await Self.approveWithToken(job, at: base)
         let done = try await client.poll(job.requestId, timeout: .seconds(60))
         #expect(done.status == "completed", "\(done)")
-        #expect(done.result?["stdout"]?.stringValue == "hello from api.test:8080\n")
-        #expect(done.result?["sandbox"]?["network"]?.stringValue == "proxy" && done.result?["sandbox"]?["user_namespace"] == .bool(true))
+        #expect(done.result?.claims.run.stdout == "hello from api.test:8080\n")
+        #expect(done.result?.claims.run.sandbox.network == "proxy" && done.result?.claims.run.sandbox.userNamespace == true)
 
         let status = try String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)
         // The entrypoint exec'd the daemon in place: CAP_CHOWN, CAP_SETGID, CAP_SETUID only.

@@ -34,8 +34,14 @@ enum DeploymentCheck {
     static func composeProblems(_ text: String) -> [String] {
         guard let root = (try? Yams.load(yaml: text)) as? [String: Any] else { return ["not a YAML mapping"] }
         var problems: [String] = []
-        let extra = Set(root.keys).subtracting(["services", "volumes"])
-        if !extra.isEmpty { problems.append("top-level keys besides services and volumes: \(extra.sorted())") }
+        let extra = Set(root.keys).subtracting(["services", "volumes", OSPinSelection.composeKey])
+        if !extra.isEmpty { problems.append("top-level keys besides services, volumes and \(OSPinSelection.composeKey): \(extra.sorted())") }
+        if let release = root[OSPinSelection.composeKey] as? String {
+            let pin = directory.appendingPathComponent("os/\(release).json").path
+            if !FileManager.default.fileExists(atPath: pin) { problems.append("\(OSPinSelection.composeKey) names \(release), which has no pin dstack/os/\(release).json") }
+        } else {
+            problems.append("no \(OSPinSelection.composeKey): the compose file must name the dstack OS release it targets")
+        }
         let services = root["services"] as? [String: Any] ?? [:]
         if Set(services.keys) != [serviceName] {
             problems.append("services must be exactly [\(serviceName)], not \(services.keys.sorted())")

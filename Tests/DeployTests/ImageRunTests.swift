@@ -94,11 +94,11 @@ struct ImageRunTests {
         let job = try await client.execute(.init(skillCode: skill))
         try await ContainerRunTests.approveWithToken(job, at: base)
         let done = try await client.poll(job.requestId, timeout: .seconds(120))
-        let stderr = done.result?["stderr"]?.stringValue ?? ""
+        let stderr = done.result?.claims.run.stderr ?? ""
         #expect(done.status == "completed", "\(done.error ?? "") \(stderr)")
-        #expect(done.result?["stdout"]?.stringValue == "hello from the image\nundeclared host: NotCapable\n", "\(stderr)")
-        let sandbox = done.result?["sandbox"]
-        #expect(sandbox?["user_namespace"] == .bool(true) && sandbox?["seccomp"] == .bool(true) && sandbox?["network"]?.stringValue == "proxy", "\(String(describing: sandbox))")
+        #expect(done.result?.claims.run.stdout == "hello from the image\nundeclared host: NotCapable\n", "\(stderr)")
+        let sandbox = done.result?.claims.run.sandbox
+        #expect(sandbox?.userNamespace == true && sandbox?.seccomp == true && sandbox?.network == "proxy", "\(String(describing: sandbox))")
         if health.contains("\"cgroups\":\"none\"") { print("image run report: jobs ran with cgroups: none (see the report above)") }
 
         // The result, as the API returned it, verifies offline against the development root and the compose file.

@@ -1,6 +1,7 @@
 import Egress
 import Foundation
 import NIOCore
+import OAuth3Wire
 import Testing
 
 /// The proxy on its own, over real sockets: a client on the job's unix socket, an echo server on loopback.

@@ -2,6 +2,7 @@ import Egress
 import Foundation
 import NIOCore
 import NIOPosix
+import OAuth3Wire
 import SkillManifest
 
 /// An echo server on loopback: writes back whatever it reads, and closes once the client half-closes.

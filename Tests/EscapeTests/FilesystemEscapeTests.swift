@@ -1,4 +1,5 @@
 import Foundation
+import OAuth3Wire
 import Sandbox
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Egress
 import Foundation
+import OAuth3Wire
 import Sandbox
 import TestSupport
 import Testing

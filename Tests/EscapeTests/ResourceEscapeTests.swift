@@ -1,3 +1,4 @@
+import OAuth3Wire
 import Sandbox
 import TestSupport
 import Testing

@@ -44,7 +44,7 @@ struct ApprovalPageTests {
         #expect(reply.status == 200 && reply.headers["content-type"] == "text/html; charset=utf-8")
         #expect(reply.body.contains("Decision recorded") && reply.body.contains("approved"))
         let done = try await agent.poll(job.requestId, timeout: .seconds(60))
-        #expect(done.result?["stdout"]?.stringValue == "token [REDACTED:API_TOKEN] 15\n")  // "form value&more"
+        #expect(done.result?.claims.run.stdout == "token [REDACTED:API_TOKEN] 15\n")  // "form value&more"
     }
 
     @Test("A wrong token on the page shows an error page, not the job")

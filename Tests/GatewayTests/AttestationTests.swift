@@ -16,7 +16,7 @@ struct AttestationTests {
         try await approve(daemon, job)
         let done = try await agent.poll(job.requestId, timeout: .seconds(60))
         #expect(done.status == "completed")
-        return try #require(done.result)
+        return try JSONValue(encoding: try #require(done.result))
     }
 
     /// The committed pin of the development guest agent's measurements (dstack/os/development.json).
@@ -26,7 +26,7 @@ struct AttestationTests {
 
     func verify(_ result: JSONValue, roots: [QuoteVerifier.Root] = [.intel, .development]) async throws -> [QuoteVerifier.Check] {
         let verifier = AttestationVerifier(roots: roots, policies: .enclave(os: .pinned(try Self.developmentPin())))
-        return await ResultVerifier.verify(result: result, verifier: verifier, at: Date()).checks
+        return await ResultVerifier.verify(document: result, verifier: verifier, at: Date()).checks
     }
 
     func failed(_ checks: [QuoteVerifier.Check]) -> [String] { checks.filter { !$0.passed }.map(\.name) }
@@ -224,7 +224,7 @@ struct AttestationTests {
         try await agent.putSealedSecret("API_TOKEN", value: "sealed-end-to-end", expecting: expectation)
         let job = try await agent.execute(.init(skillCode: withSecret))
         try await approve(daemon, job)
-        #expect(try await agent.poll(job.requestId, timeout: .seconds(60)).result?["stdout"]?.stringValue == "token [REDACTED:API_TOKEN] 17\n")
+        #expect(try await agent.poll(job.requestId, timeout: .seconds(60)).result?.claims.run.stdout == "token [REDACTED:API_TOKEN] 17\n")
 
         // Seal by hand to test refusals.
         let nonce = "0011223344556677"

@@ -21,7 +21,7 @@ struct AuditorVerdictTests {
     static let appCompose = Array("{\"test\":true}".utf8)
     static var composeHash: String { SHA256.hash(data: appCompose).map { String(format: "%02x", $0) }.joined() }
 
-    static func authority(seed: UInt8 = 7, events: [DevelopmentAuthority.RuntimeEvent] = []) throws -> DevelopmentAuthority {
+    static func authority(seed: UInt8 = 7, events: [DevelopmentAuthority.RuntimeEvent] = [], appCompose: [UInt8] = appCompose) throws -> DevelopmentAuthority {
         var authority = try DevelopmentAuthority(seed: Array(repeating: seed, count: 32), appCompose: appCompose)
         authority.applicationEvents = events
         return authority
@@ -39,13 +39,24 @@ struct AuditorVerdictTests {
         return path
     }
 
+    /// The claims of a job that printed `stdout`, approved by token: every field a result has.
+    static func claims(stdout: String = "hello\n") -> ResultClaims {
+        let run = RunResult(
+            success: true, status: "completed", outcome: .ok, exitCode: 0, signal: nil, stdout: stdout, stderr: "", stdoutTruncated: false,
+            stderrTruncated: false, duration: 12, skill: "hello", codeSHA256: String(repeating: "c", count: 64), granted: .init(net: [], env: []),
+            timeoutSeconds: 30, denoVersion: "2.9.0", policySHA256: String(repeating: "p", count: 64), warnings: [], error: nil,
+            memPeakBytes: nil, cpuUserMs: nil, cpuSysMs: nil, sandbox: .init(userNamespace: true, cgroups: "v2", network: "loopback", seccomp: true),
+            network: nil)
+        let consent = RunConsent(approval: ApprovalRecord(method: .token, at: 2), args: [:], createdAt: 1, approvedAt: 2, startedAt: 3, finishedAt: 4)
+        return ResultClaims(run: run, requestId: "exec_0123456789abcdef", approvedBy: "token", approvalDetail: nil, consent: consent)
+    }
+
     /// A result attested by `authority`, as the status reply carries it, written to a file.
     func attestedResult(_ authority: DevelopmentAuthority) async throws -> String {
         let attestor = try await Attestor(agent: InProcessDevelopmentAgent(authority: authority))
-        let members: [String: JSONValue] = ["stdout": .string("hello\n"), "stderr": .string(""), "exitCode": .number(0)]
-        var result = members
-        result["attestation"] = try await attestor.attest(.object(members))
-        return try file(String(decoding: CanonicalJSON.encode(.object(["result": .object(result)])), as: UTF8.self), "result-\(UUID().uuidString).json")
+        let claims = Self.claims()
+        let result = AttestedResult(claims: claims, attestation: try await attestor.attest(claims))
+        return try file(String(decoding: CanonicalJSON.encode(.object(["result": try JSONValue(encoding: result)])), as: UTF8.self), "result-\(UUID().uuidString).json")
     }
 
     @Test("A compose-hash the application adds after system-ready replays, but never is the compose hash: the verdict names it")
@@ -85,12 +96,96 @@ struct AuditorVerdictTests {
         }
     }
 
+    /// An app-compose.json (as `oauth3-enclave app-compose` writes it) whose compose file names `release`.
+    static func appCompose(naming release: String, comment: String = "") -> [UInt8] {
+        AppCompose(name: "oauth3-enclave", dockerComposeFile: "# \(comment)\nx-oauth3-dstack-os: \(release)\nservices: {}\n", allowedEnvs: []).encoded
+    }
+
+    /// A pin directory holding the committed development pin, as `development.json`.
+    static func pinDirectory() throws -> String {
+        let directory = Fixture.workRoot() + "/os"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.developmentPin, toPath: directory + "/development.json")
+        return directory
+    }
+
+    @Test("--os-pins with --compose selects the pin of the release the booted compose names, and compares the OS with it")
+    func osSelectedByCompose() async throws {
+        let compose = Self.appCompose(naming: "development")
+        let result = try await attestedResult(try Self.authority(appCompose: compose))
+        let composeFile = try file(String(decoding: compose, as: UTF8.self), "app-compose-\(UUID().uuidString).json")
+        let run = try await verify([result, "--allow-dev-root", "--compose", composeFile, "--os-pins", try Self.pinDirectory(), "--json"])
+        #expect(run.status == 0 && run.out.contains("\"os_pinned\" : \"development\""), "\(run.out)")
+        let text = try await verify([result, "--allow-dev-root", "--compose", composeFile, "--os-pins", try Self.pinDirectory()])
+        #expect(text.out.contains("✔ os_measurements: MRTD and RTMR0–2 are those of development") && text.out.contains("✔ compose_hash"), "\(text.out)")
+        // The same directory with a pin whose RTMR1 differs: the selected pin is the one compared.
+        let directory = try Self.pinDirectory()
+        var pin = try SealingRefusalTests.developmentPin()
+        pin.rtmr1 = .init(hex: String(repeating: "11", count: 48), source: "test: another RTMR1")
+        try JSONEncoder().encode(pin).write(to: URL(fileURLWithPath: directory + "/development.json"))
+        let changed = try await verify([result, "--allow-dev-root", "--compose", composeFile, "--os-pins", directory])
+        #expect(changed.status == 1 && changed.out.contains("✘ os_measurements: not the pinned OS: RTMR1 is "), "\(changed.out)")
+    }
+
+    @Test("A release the booted compose names with no pin in the directory: NOT VERIFIED: OS not pinned (release X has no pin in DIR)")
+    func osReleaseWithoutPin() async throws {
+        let compose = Self.appCompose(naming: "dstack-9.9.9")
+        let result = try await attestedResult(try Self.authority(appCompose: compose))
+        let composeFile = try file(String(decoding: compose, as: UTF8.self), "app-compose-\(UUID().uuidString).json")
+        let directory = try Self.pinDirectory()
+        let run = try await verify([result, "--allow-dev-root", "--compose", composeFile, "--os-pins", directory])
+        #expect(run.status == 1 && run.out.hasSuffix("NOT VERIFIED: OS not pinned (release dstack-9.9.9 has no pin in \(directory))\n"), "\(run.out)")
+        // An explicit pin file wins over the directory.
+        let explicit = try await verify([result, "--allow-dev-root", "--compose", composeFile, "--os-pins", directory, "--expect-os", Self.developmentPin])
+        #expect(explicit.status == 0 && explicit.out.contains("✔ os_measurements: MRTD and RTMR0–2 are those of development"), "\(explicit.out)")
+    }
+
+    @Test("An app compose that is not the booted one is refused before any release is read from it")
+    func composeNotBooted() async throws {
+        let booted = Self.appCompose(naming: "dstack-9.9.9")
+        let result = try await attestedResult(try Self.authority(appCompose: booted))
+        // Names a release that has a pin, but is not what the TD booted.
+        let other = Self.appCompose(naming: "development", comment: "not the booted compose")
+        let composeFile = try file(String(decoding: other, as: UTF8.self), "app-compose-\(UUID().uuidString).json")
+        let run = try await verify([result, "--allow-dev-root", "--compose", composeFile, "--os-pins", try Self.pinDirectory()])
+        let otherHash = SHA256.hash(data: other).map { String(format: "%02x", $0) }.joined()
+        let bootedHash = SHA256.hash(data: booted).map { String(format: "%02x", $0) }.joined()
+        #expect(run.status == 1, "\(run.out)")
+        #expect(run.out.contains("✘ os_measurements: no OS selected: the app compose given hashes to \(otherHash), but the TD booted compose hash \(bootedHash)"), "\(run.out)")
+        #expect(run.out.contains("✘ compose_hash") && !run.out.contains("are those of development"), "\(run.out)")
+        // --os-pins without the app compose is a usage error, not a silent miss.
+        let usage = try await verify([result, "--allow-dev-root", "--os-pins", try Self.pinDirectory()])
+        #expect(usage.status != 0 && usage.out.contains("give --compose FILE too"), "\(usage.out)")
+    }
+
+    @Test("A member the result format does not have, in the attestation or the claims, fails result_format, naming it")
+    func unknownMembers() async throws {
+        let path = try await attestedResult(try Self.authority())
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let control = try await verify([path, "--allow-dev-root", "--expect-os", Self.developmentPin])
+        #expect(control.status == 0 && control.out.contains("✔ result_format"), "\(control.out)")
+        for (edit, member) in [
+            ("\"attestation\":{", "attestation.app_id"), ("\"sandbox\":{", "sandbox.privileged"), ("{\"result\":{", "verified"),
+        ] {
+            let key = member.split(separator: ".").last!
+            let added = text.replacingOccurrences(of: edit, with: edit + "\"\(key)\":true,")
+            #expect(added != text, "\(edit)")
+            let run = try await verify([try file(added, "added-\(key).json"), "--allow-dev-root", "--expect-os", Self.developmentPin])
+            #expect(run.status == 1 && run.out.contains("✘ result_format: not a result of this format: \(member) is not a member of the result format"), "\(run.out)")
+        }
+        // A member the format writes as null, left out: the hash would be over other bytes than those given.
+        let missing = text.replacingOccurrences(of: "\"signal\":null,", with: "")
+        #expect(missing != text)
+        let run = try await verify([try file(missing, "missing-signal.json"), "--allow-dev-root", "--expect-os", Self.developmentPin])
+        #expect(run.status == 1 && run.out.contains("✘ result_format: not a result of this format: signal is missing"), "\(run.out)")
+    }
+
     /// A result policy as a consent check would be one: it reads the signed members.
     struct StdoutPolicy: ResultPolicy {
         let expected: String
         var name: String { "stdout_is" }
-        func evaluate(_ members: [String: JSONValue]) -> PolicyVerdict {
-            members["stdout"]?.stringValue == expected ? .meetsPolicy("stdout is \(expected)") : .failsToMeetPolicy(reason: "stdout is not \(expected)")
+        func evaluate(_ claims: ResultClaims) -> PolicyVerdict {
+            claims.run.stdout == expected ? .meetsPolicy("stdout is \(expected)") : .failsToMeetPolicy(reason: "stdout is not \(expected)")
         }
     }
 
@@ -100,9 +195,9 @@ struct AuditorVerdictTests {
         let result = try #require(try StrictJSON.decode(JSONValue.self, from: data)["result"])
         let verifier = AttestationVerifier(
             roots: [.development], policies: .enclave(os: .pinned(try SealingRefusalTests.developmentPin()), composeHash: Self.composeHash))
-        let met = await ResultVerifier.verify(result: result, verifier: verifier, resultPolicies: [StdoutPolicy(expected: "hello\n")], at: Date())
-        #expect(met.verified?.members["stdout"]?.stringValue == "hello\n" && met.verified?.attestation.identity?.composeHash == Self.composeHash, "\(met.checks.filter { !$0.passed })")
-        let failed = await ResultVerifier.verify(result: result, verifier: verifier, resultPolicies: [StdoutPolicy(expected: "other")], at: Date())
+        let met = await ResultVerifier.verify(document: result, verifier: verifier, resultPolicies: [StdoutPolicy(expected: "hello\n")], at: Date())
+        #expect(met.verified?.claims.run.stdout == "hello\n" && met.verified?.attestation.identity?.composeHash == Self.composeHash, "\(met.checks.filter { !$0.passed })")
+        let failed = await ResultVerifier.verify(document: result, verifier: verifier, resultPolicies: [StdoutPolicy(expected: "other")], at: Date())
         #expect(failed.verified == nil && failed.checks.filter { !$0.passed }.map(\.name) == ["stdout_is"])
     }
 
@@ -188,6 +283,25 @@ struct SealingRefusalTests {
             await #expect { try await client.putSealedSecret("S", value: "v", expecting: expected) } throws: { "\($0)".contains("app_id: the boot event log states app id") }
         }
         #expect(received == 0)
+    }
+
+    @Test("The OS the enclave's booted compose names (--os-pins with --compose): sealed when it matches its pin; a release with no pin: refused, nothing sent")
+    func osSelectedByCompose() async throws {
+        for (release, seals) in [("development", true), ("dstack-9.9.9", false)] {
+            let compose = AuditorVerdictTests.appCompose(naming: release)
+            let os = try OSExpectation.fromOptions(pinFile: nil, pinDirectory: try AuditorVerdictTests.pinDirectory(), appCompose: compose, acceptUnpinned: false)
+            let expected = EnclaveExpectation(composeHash: ComposeHash.of(compose).hexString, os: os, allowDevelopmentRoot: true)
+            let received = try await withRelay(try AuditorVerdictTests.authority(appCompose: compose)) { client in
+                if seals {
+                    try await client.putSealedSecret("S", value: "v", expecting: expected)
+                } else {
+                    await #expect { try await client.putSealedSecret("S", value: "v", expecting: expected) } throws: {
+                        "\($0)".contains("OS not pinned (release dstack-9.9.9 has no pin in ")
+                    }
+                }
+            }
+            #expect(received == (seals ? 1 : 0), "\(release)")
+        }
     }
 
     @Test("Another OS: refused, nothing sent; no OS pin at all: refused too")

@@ -41,7 +41,7 @@ struct BrowserApprovalTests {
         #expect(report.before.console.isEmpty, "no CSP violations or errors: \(report.before.console)")
         #expect(report.after.heading == "Decision recorded" && report.after.text.contains("approved"))
         let done = try await agent.poll(job.requestId, timeout: .seconds(60))
-        #expect(done.status == "completed" && done.result?["stdout"]?.stringValue == "token [REDACTED:API_TOKEN] 16\n")
+        #expect(done.status == "completed" && done.result?.claims.run.stdout == "token [REDACTED:API_TOKEN] 16\n")
     }
 
     @Test("make run's printed example, followed as printed, reaches completed when a newcomer approves in the browser")
@@ -59,7 +59,7 @@ struct BrowserApprovalTests {
         let report = try #require(await pages.all.first)
         #expect(report.before.required_fields == ["secrets[GREETING_TOKEN]"], "the page asks for the example's one secret")
         let status = try JSONDecoder().decode(ExecutionStatus.self, from: Data(run.out.utf8))
-        let stdout = status.result?["stdout"]?.stringValue ?? ""
+        let stdout = status.result?.claims.run.stdout ?? ""
         #expect(status.status == "completed", "\(run.out)")
         #expect(stdout.contains("My token is [REDACTED:GREETING_TOKEN] (\(typed.count) characters)"), "\(stdout)")
         #expect(stdout.contains("AWS_SECRET_ACCESS_KEY is undefined") && !stdout.contains(typed), "\(stdout)")

@@ -69,7 +69,7 @@ struct CLITests {
         #expect(run.err.contains("🔑 Signed up as tenant_"))
         let status = try JSONDecoder().decode(ExecutionStatus.self, from: Data(run.out.utf8))
         #expect(status.status == "completed" && status.skillId == "hello-skill")
-        #expect(status.result?["stdout"]?.stringValue == "hello from the enclave\n")
+        #expect(status.result?.claims.run.stdout == "hello from the enclave\n")
         #expect(try permissions(home + "/.oauth3/key") == 0o600)
         #expect(try permissions(home + "/.oauth3") == 0o700)
     }
@@ -86,6 +86,34 @@ struct CLITests {
         }
         #expect(run.status == 1)
         #expect(try JSONDecoder().decode(ExecutionStatus.self, from: Data(run.out.utf8)).status == "denied")
+    }
+
+    @Test("enclave pin and secrets set --seal with --os-pins: the OS pin the booted compose names; a release without a pin is refused before anything is sent")
+    func osPinsByCompose() async throws {
+        let directory = try AuditorVerdictTests.pinDirectory()
+        for (release, accepted) in [("development", true), ("dstack-9.9.9", false)] {
+            let compose = AuditorVerdictTests.appCompose(naming: release)
+            let daemon = try await LiveDaemon.start(appCompose: compose)
+            let home = Fixture.workRoot()
+            let env = environment(daemon, home: home)
+            #expect(try await oauth3(["signup"], environment: env).status == 0)
+            let composeFile = home + "/app-compose.json"
+            try Data(compose).write(to: URL(fileURLWithPath: composeFile))
+            let options = ["--allow-dev-root", "--compose", composeFile, "--os-pins", directory]
+            let pinned = try await oauth3(["enclave", "pin"] + options, environment: env)
+            let sealed = try await oauth3(["secrets", "set", "SEALED", "--seal"] + options, environment: env, stdin: "sealed-value")
+            let names = try await oauth3(["secrets", "list"], environment: env)
+            if accepted {
+                #expect(pinned.status == 0 && pinned.err.contains("OS development"), "\(pinned.err)")
+                #expect(sealed.status == 0 && sealed.err.contains("sealed to the attested enclave"), "\(sealed.err)")
+                #expect(names.out.contains("\"SEALED\""), "\(names.out)")
+            } else {
+                let reason = "OS not pinned (release dstack-9.9.9 has no pin in \(directory))"
+                #expect(pinned.status != 0 && pinned.err.contains(reason), "\(pinned.err)")
+                #expect(sealed.status != 0 && sealed.err.contains(reason), "\(sealed.err)")
+                #expect(names.out.contains("\"secrets\":[]"), "\(names.out)")
+            }
+        }
     }
 
     @Test("secrets set (value from stdin, never the command line), list, delete; status and poll")

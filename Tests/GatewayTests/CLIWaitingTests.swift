@@ -139,7 +139,7 @@ struct CLIWaitingTests {
         #expect(try await oauth3(["secrets", "set", "API_TOKEN"], environment: env, stdin: "typed-by-a-person\n").status == 0)
         let polled = try await oauth3(["poll", status.requestId], environment: env)
         #expect(polled.status == 0, "\(polled.out)")
-        #expect(try JSONDecoder().decode(ExecutionStatus.self, from: Data(polled.out.utf8)).result?["stdout"]?.stringValue == "token [REDACTED:API_TOKEN] 17\n")
+        #expect(try JSONDecoder().decode(ExecutionStatus.self, from: Data(polled.out.utf8)).result?.claims.run.stdout == "token [REDACTED:API_TOKEN] 17\n")
     }
 
     @Test("A refused skill header: exit 1, and stderr lists each of the enclave's problems with its line and tag")

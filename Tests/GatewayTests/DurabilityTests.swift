@@ -35,7 +35,7 @@ struct DurabilityTests {
         #expect(interrupted.status == "failed" && interrupted.error?.hasPrefix("interrupted") == true)
         let resumed = try await client.poll(queued.requestId, timeout: .seconds(60))
         #expect(resumed.status == "completed")
-        #expect(resumed.result?["stdout"]?.stringValue == "token [REDACTED:API_TOKEN] 20\n")
+        #expect(resumed.result?.claims.run.stdout == "token [REDACTED:API_TOKEN] 20\n")
         #expect(try await store.firstBrokenAuditEntry() == nil)
     }
 

@@ -41,9 +41,9 @@ struct ExecutionFlowTests {
         #expect(status == 200 && body.contains("\"approved\""))
         let done = try await agent.poll(submitted.requestId, timeout: .seconds(60))
         #expect(done.status == "completed")
-        #expect(done.result?["stdout"]?.stringValue == "hello from the enclave\n")
+        #expect(done.result?.claims.run.stdout == "hello from the enclave\n")
         // The link's token decided (this account has no approver passkey): never "human".
-        #expect(done.result?["approved_by"]?.stringValue == "token" && done.result?["approval"]?["method"]?.stringValue == "token")
+        #expect(done.result?.claims.approvedBy == "token" && done.result?.claims.consent.approval.method.rawValue == "token")
         #expect(done.approvedBy == "token")
     }
 
@@ -91,7 +91,7 @@ struct ExecutionFlowTests {
         try await approve(daemon, submitted, secrets: ["API_TOKEN": value])
         let done = try await agent.poll(submitted.requestId, timeout: .seconds(60))
         #expect(done.status == "completed")
-        #expect(done.result?["stdout"]?.stringValue == "token [REDACTED:API_TOKEN] \(value.count)\n")
+        #expect(done.result?.claims.run.stdout == "token [REDACTED:API_TOKEN] \(value.count)\n")
         #expect(try await agent.secrets().secrets.map(\.name) == ["API_TOKEN"])
         // Sealed at rest: the value is nowhere in the database files.
         for file in ["enclave.sqlite", "enclave.sqlite-wal"] {
@@ -108,7 +108,7 @@ struct ExecutionFlowTests {
         try await approve(daemon, submitted)
         try await agent.putSecret("API_TOKEN", value: "from-put")
         let done = try await agent.poll(submitted.requestId, timeout: .seconds(60))
-        #expect(done.status == "completed" && done.result?["stdout"]?.stringValue == "token [REDACTED:API_TOKEN] 8\n")
+        #expect(done.status == "completed" && done.result?.claims.run.stdout == "token [REDACTED:API_TOKEN] 8\n")
     }
 
     @Test("trust_code: the same code from the same tenant then runs without asking; another tenant still asks")
@@ -120,7 +120,7 @@ struct ExecutionFlowTests {
         #expect(try await agent.poll(first.requestId, timeout: .seconds(60)).status == "completed")
         let second = try await agent.execute(.init(skillCode: hello))
         #expect(second.status == "approved" && second.approvalUrl == nil && second.approvedBy == "trusted_code")
-        #expect(try await agent.poll(second.requestId, timeout: .seconds(60)).result?["approved_by"]?.stringValue == "trusted_code")
+        #expect(try await agent.poll(second.requestId, timeout: .seconds(60)).result?.claims.approvedBy == "trusted_code")
         let changed = try await agent.execute(.init(skillCode: hello + "\n// one byte more"))
         #expect(changed.status == "pending")
         let (other, _) = try await daemon.tenant("other")

@@ -33,7 +33,7 @@ struct JobEnvironmentTests {
 
         let done = try await agent.poll(submitted.requestId, timeout: .seconds(60))
         #expect(done.status == "completed", "\(done)")
-        let stdout = try #require(done.result?["stdout"]?.stringValue)
+        let stdout = try #require(done.result?.claims.run.stdout)
         #expect(!stdout.contains(canary) && !stdout.contains("declared-value-1234"))
         struct Census: Decodable { let undeclared: String; let daemons: String; let env: [String: String] }
         let census = try JSONDecoder().decode(Census.self, from: Data(stdout.utf8))

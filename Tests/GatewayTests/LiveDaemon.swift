@@ -29,11 +29,11 @@ final class LiveDaemon: StoppedAtTestEnd {
 
     /// Starts a daemon over a database in `dataDirectory` (fresh by default).
     /// The development guest agent is real: it serves dstack's API on a unix socket in the data directory,
-    /// with a seed kept there (so a restart keeps the vault key) unless `seed` is given.
+    /// with a seed kept there (so a restart keeps the vault key) unless `seed` is given, booted with `appCompose`.
     static func start(
         dataDirectory: String = Fixture.workRoot(), seed: [UInt8]? = nil, clock: any WallClock = SystemWallClock(),
         configure: (inout GatewayConfiguration) -> Void = { _ in }, limits: (inout SandboxLimits) -> Void = { _ in },
-        policies: String = Fixture.policies
+        policies: String = Fixture.policies, appCompose: [UInt8] = Array("{\"test\":true}".utf8)
     ) async throws -> LiveDaemon {
         var configuration = GatewayConfiguration(host: "127.0.0.1", port: 0, workers: 2, queueLimit: 16, shutdownGraceSeconds: 1)
         configure(&configuration)
@@ -42,7 +42,7 @@ final class LiveDaemon: StoppedAtTestEnd {
         var logger = Logger(label: "test-daemon")
         logger.logLevel = .warning
 
-        let authority = try DevelopmentAuthority(seed: try seed ?? DevSeed.load(path: dataDirectory + "/agent.seed"), appCompose: Array("{\"test\":true}".utf8))
+        let authority = try DevelopmentAuthority(seed: try seed ?? DevSeed.load(path: dataDirectory + "/agent.seed"), appCompose: appCompose)
         let agentSocket = dataDirectory + "/agent-\(UUID().uuidString.prefix(8)).sock"
         let (ready, signal) = AsyncStream.makeStream(of: Void.self)
         let agentServer = DevGuestAgentServer.application(authority: authority, socketPath: agentSocket, logger: logger) { signal.yield() }

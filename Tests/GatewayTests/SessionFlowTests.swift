@@ -49,7 +49,7 @@ struct SessionFlowTests {
         let fits = try await agent.execute(.init(skillCode: github, sessionId: session))
         #expect(fits.status == "approved" && fits.approvedBy == "session_policy" && fits.approvalUrl == nil)
         let done = try await agent.poll(fits.requestId, timeout: .seconds(60))
-        #expect(done.status == "completed" && done.result?["approved_by"]?.stringValue == "session_policy" && done.result?["approval_detail"]?.stringValue == session)
+        #expect(done.status == "completed" && done.result?.claims.approvedBy == "session_policy" && done.result?.claims.approvalDetail == session)
 
         let greedy = github.replacingOccurrences(of: "// @secrets GH_TOKEN", with: "// @secrets GH_TOKEN\n// @secrets NPM_TOKEN")
         let more = try await agent.execute(.init(skillCode: greedy, sessionId: session))
@@ -179,6 +179,6 @@ struct SessionFlowTests {
         #expect(!run.err.contains("👉 Approve execution"), "the skill fits the scope: no second approval")
         let status = try JSONDecoder().decode(ExecutionStatus.self, from: Data(run.out.utf8))
         #expect(status.status == "completed" && status.approvedBy == "session_policy")
-        #expect(status.result?["stdout"]?.stringValue == "would call GitHub with 7 chars\n")
+        #expect(status.result?.claims.run.stdout == "would call GitHub with 7 chars\n")
     }
 }

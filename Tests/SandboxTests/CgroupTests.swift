@@ -1,4 +1,5 @@
 import Foundation
+import OAuth3Wire
 @testable import Sandbox
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
-import Foundation
 import Egress
+import Foundation
+import OAuth3Wire
 @testable import Sandbox
 import SkillManifest
 import TestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import OAuth3Wire
 import TestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OAuth3Wire
 @testable import Sandbox
 import SkillManifest
 import TestSupport

@@ -1,9 +1,10 @@
 import Foundation
-import Subprocess
-import SystemPackage
 import Jail
+import OAuth3Wire
 import Sandbox
 import SkillManifest
+import Subprocess
+import SystemPackage
 
 /// Paths of the real programs the tests run (Deno from `make setup`, the binaries built with the tests)
 /// and helpers to run skills through the real sandbox.

@@ -1,9 +1,11 @@
-import Egress
-
-/// The result of one job, as `oauth3-enclave run` prints it and the API returns it.
+/// The result of one job, as the sandbox (`Sandbox.SkillRunner`) produces it and `oauth3-enclave run`
+/// prints it; the API serves it inside an ``AttestedResult`` (its fields are the attested object's).
 ///
 /// Keeps the SDK's fields (`stdout`, `stderr`, `exitCode`, `duration`) and adds what the daemon observed.
 /// Output is already redacted; no secret value is ever part of a result.
+///
+/// A new field is one stored property, one `CodingKeys` case and one line in ``encode(to:)`` (and the
+/// initialiser): the attested encoding, the store and `verify` follow from the type.
 public struct RunResult: Sendable, Codable, Hashable {
     /// What the job was granted.
     public struct Granted: Sendable, Codable, Hashable {
@@ -11,6 +13,11 @@ public struct RunResult: Sendable, Codable, Hashable {
         public var net: [String]
         /// Secret names injected as environment variables.
         public var env: [String]
+
+        public init(net: [String], env: [String]) {
+            self.net = net
+            self.env = env
+        }
     }
 
     /// The isolation a job ran under, so a reader knows which layers held it.
@@ -26,6 +33,13 @@ public struct RunResult: Sendable, Codable, Hashable {
         public var seccomp: Bool
 
         enum CodingKeys: String, CodingKey { case userNamespace = "user_namespace", cgroups, network, seccomp }
+
+        public init(userNamespace: Bool, cgroups: String, network: String, seccomp: Bool) {
+            self.userNamespace = userNamespace
+            self.cgroups = cgroups
+            self.network = network
+            self.seccomp = seccomp
+        }
     }
 
     public var success: Bool
@@ -64,6 +78,38 @@ public struct RunResult: Sendable, Codable, Hashable {
     public var sandbox: Isolation
     /// What the job did on the network (`nil` for a job without `@network`).
     public var network: NetworkTranscript?
+
+    /// Every field, as the sandbox fills it in.
+    public init(
+        success: Bool, status: String, outcome: Outcome, exitCode: Int32?, signal: String?, stdout: String, stderr: String,
+        stdoutTruncated: Bool, stderrTruncated: Bool, duration: Int, skill: String, codeSHA256: String, granted: Granted,
+        timeoutSeconds: Int, denoVersion: String, policySHA256: String, warnings: [String], error: String?,
+        memPeakBytes: UInt64?, cpuUserMs: UInt64?, cpuSysMs: UInt64?, sandbox: Isolation, network: NetworkTranscript?
+    ) {
+        self.success = success
+        self.status = status
+        self.outcome = outcome
+        self.exitCode = exitCode
+        self.signal = signal
+        self.stdout = stdout
+        self.stderr = stderr
+        self.stdoutTruncated = stdoutTruncated
+        self.stderrTruncated = stderrTruncated
+        self.duration = duration
+        self.skill = skill
+        self.codeSHA256 = codeSHA256
+        self.granted = granted
+        self.timeoutSeconds = timeoutSeconds
+        self.denoVersion = denoVersion
+        self.policySHA256 = policySHA256
+        self.warnings = warnings
+        self.error = error
+        self.memPeakBytes = memPeakBytes
+        self.cpuUserMs = cpuUserMs
+        self.cpuSysMs = cpuSysMs
+        self.sandbox = sandbox
+        self.network = network
+    }
 
     enum CodingKeys: String, CodingKey {
         case success, status, outcome, exitCode, signal, stdout, stderr

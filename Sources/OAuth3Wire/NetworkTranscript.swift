@@ -3,6 +3,10 @@
 ///
 /// Times are milliseconds since the proxy started (integers only: results are hashed in a canonical
 /// JSON that has no floats).
+///
+/// Lives in `OAuth3Wire` because it is part of the attested result (``RunResult/network``). A new part of
+/// the transcript (say, the bound-secret substitutions the proxy made) is one property with a default
+/// value and its `CodingKeys` case: ``AttestedResult``'s encoding, hash, store and `verify` follow.
 public struct NetworkTranscript: Sendable, Codable, Hashable {
     /// One relayed connection.
     public struct Connection: Sendable, Codable, Hashable {
@@ -26,6 +30,20 @@ public struct NetworkTranscript: Sendable, Codable, Hashable {
             case host, port, address, kind, bytesSent = "bytes_sent", bytesReceived = "bytes_received"
             case startedMs = "started_ms", durationMs = "duration_ms", end
         }
+
+        public init(
+            host: String, port: Int, address: String, kind: String, bytesSent: Int, bytesReceived: Int, startedMs: Int, durationMs: Int, end: String
+        ) {
+            self.host = host
+            self.port = port
+            self.address = address
+            self.kind = kind
+            self.bytesSent = bytesSent
+            self.bytesReceived = bytesReceived
+            self.startedMs = startedMs
+            self.durationMs = durationMs
+            self.end = end
+        }
     }
 
     /// One refused attempt.
@@ -33,12 +51,20 @@ public struct NetworkTranscript: Sendable, Codable, Hashable {
         /// What the job asked for, when the request got that far.
         public var host: String?
         public var port: Int?
-        /// A short code (``EgressRefusal/code``) and the sentence the job was sent.
+        /// A short code (`EgressRefusal.code` in `Egress`) and the sentence the job was sent.
         public var code: String
         public var reason: String
         public var atMs: Int
 
         enum CodingKeys: String, CodingKey { case host, port, code, reason, atMs = "at_ms" }
+
+        public init(host: String?, port: Int?, code: String, reason: String, atMs: Int) {
+            self.host = host
+            self.port = port
+            self.code = code
+            self.reason = reason
+            self.atMs = atMs
+        }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
