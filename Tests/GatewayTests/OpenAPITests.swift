@@ -96,12 +96,12 @@ struct OpenAPITests {
         status.approvedBy = "human"
         status.missingSecrets = ["API_TOKEN"]
         status.error = "none"
-        status.result = .object([
-            "outcome": .string("ok"), "attestation": .object([
-                "format": .string(Domain.resultAttestationFormat), "result_sha256": .string(hash), "signature": .string("00"), "public_key": .string("00"),
-                "report_data": .string("00"), "quote": .string("00"), "event_log": .array([]), "guest_agent": .string("development:/x"),
-            ]),
-        ])
+        var claims = AuditorVerdictTests.claims()
+        (claims.run.signal, claims.run.error, claims.run.memPeakBytes, claims.run.cpuUserMs, claims.run.cpuSysMs) = ("SIGKILL", "none", 1, 2, 3)
+        claims.approvalDetail = "a note"
+        status.result = AttestedResult(claims: claims, attestation: ResultAttestation(
+            format: Domain.resultAttestationFormat, resultSHA256: hash, signature: "00", publicKey: "00", reportData: "00", quote: "00",
+            eventLog: .array([]), guestAgent: "development:/x"))
         let dryRun = DryRunResult(
             wouldAutoApprove: false, reason: "policy_violation", sessionId: "session_0123456789abcdef", policyViolations: ["host x.com"],
             policyGaps: .init(newSecrets: ["X"], newNetworks: ["x.com:443"]), missingSecrets: ["X"])
@@ -230,7 +230,7 @@ struct OpenAPITests {
             let polled = try await replies.send("GET", "/execute/\(job.requestId)/status?wait=true&timeout=5", as: "/execute/{id}/status", headers: agent)
             done = try JSONDecoder().decode(ExecutionStatus.self, from: Data(polled.utf8))
         }
-        #expect(done.status == "completed" && done.result?["attestation"] != nil, "the flow's job did not complete: \(done)")
+        #expect(done.status == "completed" && done.result != nil, "the flow's job did not complete: \(done)")
         try await replies.send("POST", "/approve/\(job.requestId)", as: "/approve/{id}", body: Self.body(["token": .string(jobToken), "action": .string("deny")]), headers: json)
 
         // The page's form, denying another job.
