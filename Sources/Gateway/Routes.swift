@@ -135,8 +135,7 @@ struct Routes {
         }
         api.get("/secrets") { _, context in
             let caller = try context.requireCaller()
-            let secrets = try await service.store.secrets(tenant: caller.tenantId)
-            return try JSONBody.response(SecretList(secrets: secrets.map { SecretInfo(name: $0.name, createdAt: $0.createdAt, updatedAt: $0.updatedAt) }))
+            return try JSONBody.response(try await service.secretList(tenant: caller.tenantId))
         }
         api.put("/secrets/:name") { request, context in
             try await putSecret(name: try context.parameters.require("name"), request, context)
@@ -187,9 +186,12 @@ struct Routes {
             }
         default: throw GatewayError.badRequest("send exactly one of 'value' and 'sealed'")
         }
-        try await service.putSecret(name: name, value: value, tenant: caller.tenantId)
+        let binding = try ValidatedBinding.validate(hosts: body.hosts, placement: body.placement)
+        try await service.putSecret(name: name, value: value, tenant: caller.tenantId, binding: binding)
         try await service.releaseJobsWaitingForSecrets(tenant: caller.tenantId)
-        return try JSONBody.response(Warned(["name": name, "stored": "sealed"], warnings: warnings))
+        var reply = ["name": name, "stored": "sealed"]
+        if let binding { reply["bound_to"] = binding.hosts.map(\.description).joined(separator: ",") }
+        return try JSONBody.response(Warned(reply, warnings: warnings))
     }
 
     /// `GET /approve/:id?token=`: JSON for an orchestrator's UI, or the page for a browser.

@@ -19,7 +19,7 @@ extension SignupRequest: KnownFields {
 }
 
 extension SecretValue: KnownFields {
-    public static var fieldNames: Set<String> { ["name", "value", "sealed"] }
+    public static var fieldNames: Set<String> { ["name", "value", "sealed", "hosts", "placement"] }
 }
 
 extension ApprovalDecision: KnownFields {
