@@ -232,16 +232,21 @@ struct Routes {
 }
 
 /// The approval page's form: `token`, `decision` (`approve_once`, `trust_code`, `deny`) or
-/// `action`/`level`, and `secrets[NAME]` fields.
+/// `action`/`level`, `secrets[NAME]` and `secret_hosts[NAME]` fields.
 enum FormDecision {
     static func parse(_ body: String) throws -> ApprovalDecision {
         var fields: [String: String] = [:]
         var secrets: [String: String] = [:]
+        var secretHosts: [String: [String]] = [:]
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = decode(parts[0]), value = parts.count > 1 ? decode(parts[1]) : ""
             if key.hasPrefix("secrets["), key.hasSuffix("]") {
                 secrets[String(key.dropFirst(8).dropLast())] = value
+            } else if key.hasPrefix("secret_hosts["), key.hasSuffix("]") {
+                // Hosts separated by commas or spaces; empty means an unbound secret.
+                let hosts = value.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+                if !hosts.isEmpty { secretHosts[String(key.dropFirst(13).dropLast())] = hosts }
             } else {
                 fields[key] = value
             }
@@ -262,8 +267,10 @@ enum FormDecision {
             return value
         }
         let options = ScopeOptions(anyCode: fields["any_code"] == "true" ? true : nil, expiresInMinutes: try count("expires_in_minutes"), maxRuns: try count("max_runs"))
-        return ApprovalDecision(
+        var decision = ApprovalDecision(
             token: token, action: action, level: level, secrets: secrets.isEmpty ? nil : secrets, options: options == ScopeOptions() ? nil : options)
+        decision.secretHosts = secretHosts.isEmpty ? nil : secretHosts
+        return decision
     }
 
     private static func decode(_ text: Substring) -> String {

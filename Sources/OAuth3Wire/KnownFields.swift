@@ -23,5 +23,5 @@ extension SecretValue: KnownFields {
 }
 
 extension ApprovalDecision: KnownFields {
-    public static var fieldNames: Set<String> { ["token", "action", "level", "secrets", "options", "passkey"] }
+    public static var fieldNames: Set<String> { ["token", "action", "level", "secrets", "secret_hosts", "options", "passkey"] }
 }
