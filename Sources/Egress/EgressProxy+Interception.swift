@@ -1,7 +1,6 @@
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-import Synchronization
 
 extension EgressProxy {
     /// The largest request body the proxy holds while it checks a request for placeholders: a request is
@@ -32,12 +31,12 @@ extension EgressProxy {
             try await upstream.channel.executeThenClose { serverInbound, serverOutbound in
                 let codec = try UpstreamCodec()
                 // The transcript entries waiting for their response, in the order their requests went out.
-                let awaiting = Mutex<[Int?]>([])
+                let awaiting = AwaitingResponses()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for try await chunk in serverInbound {
                             for status in (try? codec.statuses(in: chunk)) ?? [] {
-                                if let index = awaiting.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) ?? nil { ledger.respond(index, status: status) }
+                                if let index = awaiting.next() { ledger.respond(index, status: status) }
                             }
                             try await relay.forward(chunk, to: outbound, ledger: ledger, sent: false)
                         }
@@ -71,7 +70,7 @@ extension EgressProxy {
                                 case .success((let head, let substituted)):
                                     let index = ledger.record(
                                         .init(method: head.method.rawValue, host: target.host, port: target.port, path: path, substituted: substituted))
-                                    awaiting.withLock { $0.append(index) }
+                                    awaiting.append(index)
                                     var parts: [HTTPClientRequestPart] = [.head(head)]
                                     if request.body.readableBytes > 0 { parts.append(.body(.byteBuffer(request.body))) }
                                     parts.append(.end(nil))

@@ -1,6 +1,8 @@
+import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import Synchronization
 
 /// NIO's HTTP/1.1 request decoder, fed the plaintext of an intercepted connection piece by piece.
 ///
@@ -24,11 +26,27 @@ final class InterceptedRequestReader {
     }
 }
 
+/// The transcript entries of requests sent on one connection and not yet answered, oldest first
+/// (HTTP/1.1 answers in order).
+final class AwaitingResponses: Sendable {
+    private let queue = Mutex<[Int?]>([])
+
+    func append(_ index: Int?) { queue.withLock { $0.append(index) } }
+
+    /// The oldest request's entry, if it has one.
+    func next() -> Int? {
+        queue.withLock { queue -> Int? in
+            guard !queue.isEmpty else { return nil }
+            return queue.removeFirst()
+        }
+    }
+}
+
 /// NIO's HTTP/1.1 request encoder and response decoder for one upstream connection: requests are
 /// encoded by one task and responses decoded by another (the decoder needs the request heads, to know
 /// that a `HEAD` response has no body), so the channel is behind a lock.
 final class UpstreamCodec: @unchecked Sendable {
-    private let lock = NIOLock()
+    private let lock = NSLock()
     private let channel = EmbeddedChannel()
 
     init() throws {

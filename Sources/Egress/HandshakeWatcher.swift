@@ -12,7 +12,7 @@ final class HandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler {
     init(_ promise: EventLoopPromise<Void>) { self.promise = promise }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event { promise.succeed() }
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls { promise.succeed() }
         context.fireUserInboundEventTriggered(event)
     }
 
