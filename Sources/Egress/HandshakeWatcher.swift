@@ -1,5 +1,6 @@
 import NIOCore
 import NIOSSL
+import NIOTLS
 
 /// Completes a promise when the upstream's TLS handshake finished (the certificate verified for the
 /// name), or fails it with the handshake's error, so the proxy answers the job's CONNECT only once it

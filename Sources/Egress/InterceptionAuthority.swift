@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NIOSSL
 import SkillManifest
+import SwiftASN1
 import Synchronization
 import X509
 
@@ -25,12 +26,14 @@ public final class InterceptionAuthority: Sendable {
     /// Makes a fresh authority for a job that declared `hosts`.
     /// - Parameter now: the start of the certificates' validity (an hour earlier, against clock skew).
     public init(hosts: [HostPattern], now: Date = Date()) throws {
-        key = P256.Signing.PrivateKey()
-        leafKey = P256.Signing.PrivateKey()
-        name = try DistinguishedName {
+        let key = P256.Signing.PrivateKey()
+        let name = try DistinguishedName {
             CommonName("OAuth3 Enclave per-job interception CA")
             OrganizationName("OAuth3 Enclave")
         }
+        self.key = key
+        self.name = name
+        leafKey = P256.Signing.PrivateKey()
         // No declared host would mean no constraint at all: constrain to a name that cannot exist instead.
         let permitted = hosts.isEmpty ? ["invalid"] : Set(hosts.map(\.host)).sorted()
         certificate = try Certificate(

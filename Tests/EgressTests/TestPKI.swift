@@ -1,16 +1,20 @@
 import Crypto
 import Foundation
+import SwiftASN1
 import X509
 
 /// Certificates for the bound-secret tests, made in code: a CA and leaves it signs, written as PEM files
 /// a TLS host (and the proxy's extra trust) can load.
 struct TestPKI {
-    let key = P256.Signing.PrivateKey()
+    let key: P256.Signing.PrivateKey
     let certificate: Certificate
     let name: DistinguishedName
 
     init(_ commonName: String) throws {
-        name = try DistinguishedName { CommonName(commonName) }
+        let key = P256.Signing.PrivateKey()
+        let name = try DistinguishedName { CommonName(commonName) }
+        self.key = key
+        self.name = name
         let now = Date()
         certificate = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: now - 3600, notValidAfter: now + 86400,
