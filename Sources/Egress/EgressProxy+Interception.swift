@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import NIOHTTP1
 import NIOSSL
 
@@ -21,6 +22,8 @@ extension EgressProxy {
         var end = "closed"
         ledger.track(upstream.channel.channel)
         defer { ledger.untrack(upstream.channel.channel) }
+        // The loop NIO's HTTP codec runs on for this connection, outside any socket.
+        let codecLoop = NIOAsyncTestingEventLoop()
         do {
             let context = try interception.authority.serverContext(for: target.host)
             // In one event-loop turn: the 200 leaves in plaintext, and every byte read after it goes through TLS.
@@ -29,13 +32,13 @@ extension EgressProxy {
                 try client.pipeline.syncOperations.addHandler(try NIOSSLServerHandler(context: context), position: .first)
             }.get()
             try await upstream.channel.executeThenClose { serverInbound, serverOutbound in
-                let codec = try UpstreamCodec()
+                let codec = try await UpstreamCodec(on: codecLoop)
                 // The transcript entries waiting for their response, in the order their requests went out.
                 let awaiting = AwaitingResponses()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for try await chunk in serverInbound {
-                            for status in (try? codec.statuses(in: chunk)) ?? [] {
+                            for status in (try? await codec.statuses(in: chunk)) ?? [] {
                                 if let index = awaiting.next() { ledger.respond(index, status: status) }
                             }
                             try await relay.forward(chunk, to: outbound, ledger: ledger, sent: false)
@@ -43,12 +46,12 @@ extension EgressProxy {
                         relay.serverClosed()
                         outbound.finish()
                     }
-                    let reader = try InterceptedRequestReader()
+                    let reader = try await InterceptedRequestReader(on: codecLoop)
                     var current: (head: HTTPRequestHead, body: ByteBuffer)?
                     var refusal: EgressRefusal?
                     reading: while let chunk = try await requests.next() {
                         let parts: [HTTPServerRequestPart]
-                        do { parts = try reader.feed(chunk) } catch {
+                        do { parts = try await reader.feed(chunk) } catch {
                             refusal = .badRequest("not HTTP/1.1 inside the TLS to \(target): \(error)")
                             break reading
                         }
@@ -74,7 +77,7 @@ extension EgressProxy {
                                     var parts: [HTTPClientRequestPart] = [.head(head)]
                                     if request.body.readableBytes > 0 { parts.append(.body(.byteBuffer(request.body))) }
                                     parts.append(.end(nil))
-                                    try await relay.forward(try codec.encode(parts), to: serverOutbound, ledger: ledger, sent: true)
+                                    try await relay.forward(try await codec.encode(parts), to: serverOutbound, ledger: ledger, sent: true)
                                 case .failure(let refused):
                                     _ = ledger.record(
                                         .init(method: request.head.method.rawValue, host: target.host, port: target.port, path: path, refusal: refused.code))
@@ -101,6 +104,7 @@ extension EgressProxy {
         } catch {
             end = "closed"
         }
+        await codecLoop.shutdownGracefully()
         let serverEnded = relay.serverEnded
         if Task.isCancelled, end != "byte_limit", serverEnded == nil { end = "job_ended" }
         let counts = relay.counts
