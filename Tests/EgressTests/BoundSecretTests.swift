@@ -62,17 +62,27 @@ struct BoundSecretTests {
             console.error(JSON.stringify(Deno.env.toObject()));
             const r = await fetch("https://api.test:8443/hello?user=alice&page=2", { headers: { Authorization: `Bearer ${token}` } });
             console.log("status: " + r.status + " " + await r.text());
+            const echoed = await fetch("https://api.test:8443/echo-authorization", { headers: { Authorization: token } });
+            console.log("echoed: " + await echoed.text());
             """, bound: [secret])
         #expect(line(result, "env") == secret.placeholder)
         #expect(secret.placeholder.hasPrefix("oauth3-placeholder-TOKEN-") && secret.placeholder.count == "oauth3-placeholder-TOKEN-".count + 32)
         #expect(line(result, "status") == "200 ok /hello?user=alice&page=2")
-        #expect(Array(TestNetwork.lines(of: hosts.trustedLog).dropFirst(before)) == ["GET /hello?user=alice&page=2 api.test:8443 Bearer \(secret.value)"])
+        #expect(
+            Array(TestNetwork.lines(of: hosts.trustedLog).dropFirst(before))
+                == ["GET /hello?user=alice&page=2 api.test:8443 Bearer \(secret.value)", "GET /echo-authorization api.test:8443 \(secret.value)"])
+        // A host that echoes the credential back hands the value to the skill: the output is redacted for it.
+        #expect(line(result, "echoed") == "[REDACTED:TOKEN]")
         #expect(!result.stdout.contains(secret.value) && !result.stderr.contains(secret.value))
         #expect(result.stderr.contains(secret.placeholder), "the environment holds the placeholder")
         #expect(result.granted.env == ["TOKEN"])
         let transcript = try #require(result.network)
-        #expect(transcript.connections.map(\.kind) == ["intercepted"])
-        #expect(transcript.requests == [.init(method: "GET", host: "api.test", port: 8443, path: "/hello?user=&page=", status: 200, substituted: ["TOKEN"])])
+        #expect(transcript.connections.allSatisfy { $0.kind == "intercepted" } && !transcript.connections.isEmpty)
+        #expect(
+            transcript.requests == [
+                .init(method: "GET", host: "api.test", port: 8443, path: "/hello?user=&page=", status: 200, substituted: ["TOKEN"]),
+                .init(method: "GET", host: "api.test", port: 8443, path: "/echo-authorization", status: 200, substituted: ["TOKEN"]),
+            ])
         #expect(transcript.refused.isEmpty)
         let encoded = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
         #expect(!encoded.contains(secret.value) && encoded.contains("\"substituted\":[\"TOKEN\"]"))

@@ -38,6 +38,37 @@ struct BoundSecretAPITests {
         #expect(try await agent.secrets().secrets.map(\.name) == ["GH_TOKEN", "PLAIN"])
     }
 
+    @Test("The approval page shows a stored binding, and its form binds a supplied secret to the hosts typed beside it")
+    func approvalPage() async throws {
+        let daemon = try await LiveDaemon.start()
+        let (agent, _) = try await daemon.tenant()
+        try await agent.putSecret("GH_TOKEN", value: "ghp_stored", hosts: ["api.github.com"])
+        let code = "// @skill s\n// @secrets GH_TOKEN\n// @secrets OTHER_KEY\n// @network api.github.com\n// @network api.other.example\n"
+            + "console.log(['GH_TOKEN', 'OTHER_KEY'].map((name) => Deno.env.get(name).startsWith(`oauth3-placeholder-${name}-`)).join(' '))\n"
+        let job = try await agent.execute(.init(skillCode: code))
+        let page = try await daemon.raw("GET", "/approve/\(job.requestId)?token=\(token(of: job.approvalUrl))", headers: ["Accept": "text/html"])
+        #expect(page.body.contains("<code>GH_TOKEN</code> bound to <code>api.github.com:443</code> (the skill sees a placeholder)"))
+        #expect(page.body.contains("name=\"secret_hosts[OTHER_KEY]\"") && !page.body.contains("name=\"secret_hosts[GH_TOKEN]\""))
+        let view = try await daemon.raw("GET", "/approve/\(job.requestId)?token=\(token(of: job.approvalUrl))")
+        let request = try JSONDecoder().decode(ApprovalRequest.self, from: Data(view.body.utf8))
+        #expect(request.secretBindings == ["GH_TOKEN": SecretBinding(hosts: ["api.github.com:443"], placement: "header")])
+
+        // A bad host is refused by name, and nothing is stored.
+        let bad = "token=\(token(of: job.approvalUrl))&decision=approve_once&secrets%5BOTHER_KEY%5D=v&secret_hosts%5BOTHER_KEY%5D=http%3A%2F%2Fx"
+        let refused = try await daemon.raw("POST", "/approve/\(job.requestId)", body: Data(bad.utf8), headers: ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"])
+        #expect(refused.status == 400 && refused.body.contains("secret_hosts[OTHER_KEY]"), "\(refused.body)")
+        #expect(try await agent.secrets().secrets.map(\.name) == ["GH_TOKEN"])
+
+        let form = "token=\(token(of: job.approvalUrl))&decision=approve_once&secrets%5BOTHER_KEY%5D=other+value&secret_hosts%5BOTHER_KEY%5D=api.other.example"
+        let reply = try await daemon.raw("POST", "/approve/\(job.requestId)", body: Data(form.utf8), headers: ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"])
+        #expect(reply.status == 200, "\(reply.body)")
+        let stored = try await agent.secrets().secrets.first { $0.name == "OTHER_KEY" }
+        #expect(stored?.binding == SecretBinding(hosts: ["api.other.example:443"], placement: "header"))
+        // The job ran with both secrets bound: each variable held its placeholder, never the value.
+        let done = try await agent.poll(job.requestId, timeout: .seconds(60))
+        #expect(done.status == "completed" && done.result?["stdout"]?.stringValue == "true true\n", "\(String(describing: done.result))")
+    }
+
     @Test("A job declaring a bound secret but none of the hosts its binding covers is refused at submit")
     func submitNeedsABoundHost() async throws {
         let daemon = try await LiveDaemon.start()

@@ -1,7 +1,8 @@
 """An HTTPS server for the bound-secret tests, run inside the test network's namespace.
 
 Usage: tls_host.py PORT CERT KEY
-  any GET or POST  200, "ok PATH"
+  GET  /echo-authorization  200, the Authorization header it received (a host that echoes a credential back)
+  any other GET or POST     200, "ok PATH"
 Every request is logged to stdout as "METHOD PATH HOST AUTHORIZATION", so a test can check exactly which
 credential reached the host (the proxy's substitution) and that refused requests never arrived.
 """
@@ -21,6 +22,8 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         print(f"{self.command} {self.path} {self.headers.get('Host')} {self.headers.get('Authorization')}", flush=True)
         body = f"ok {self.path}".encode()
+        if self.path == "/echo-authorization":
+            body = str(self.headers.get("Authorization")).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
