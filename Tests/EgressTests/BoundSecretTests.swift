@@ -2,8 +2,10 @@ import Egress
 import Foundation
 import Sandbox
 import SkillManifest
+import SwiftASN1
 import TestSupport
 import Testing
+import X509
 
 /// Bound secrets end to end: a real skill in the real jail, its egress proxy intercepting its TLS, and
 /// HTTPS hosts with their own CA in the test network's namespace (``TestNetwork``). The skill only ever
@@ -106,6 +108,7 @@ struct BoundSecretTests {
               ["url", () => fetch(`https://api.test:8443/url?t=${token}`)],
               ["body", () => fetch("https://api.test:8443/body", { method: "POST", body: `t=${token}` })],
               ["plain", () => fetch("http://api.test:8080/plain", { headers: { Authorization: token } })],
+              ["plainbody", () => fetch("http://api.test:8080/plainbody", { method: "POST", body: "x".repeat(100000) + token })],
               ["fine", () => fetch("https://www.api.test:8443/fine")],
             ];
             for (const [label, attempt] of attempts) {
@@ -117,11 +120,15 @@ struct BoundSecretTests {
         #expect(line(result, "url") == "403 placeholder_in_url")
         #expect(line(result, "body") == "403 placeholder_in_body")
         #expect(line(result, "plain") == "403 placeholder_in_plain_http")
+        // A body can reach the proxy after its head: then the proxy cuts the connection as the placeholder passes.
+        #expect(["403 placeholder_in_plain_http", "TypeError"].contains { line(result, "plainbody").hasPrefix($0) }, "\(line(result, "plainbody"))")
         #expect(line(result, "fine") == "200 null")
         #expect(Array(TestNetwork.lines(of: hosts.trustedLog).dropFirst(before)) == ["GET /fine www.api.test:8443 None"])
-        #expect(!network.requests().dropFirst(plainBefore).contains { $0.contains("/plain") })
+        #expect(!network.requests().dropFirst(plainBefore).contains { $0.contains("/plain") }, "neither plain-HTTP request was answered")
         let transcript = try #require(result.network)
-        #expect(transcript.refused.map(\.code).sorted() == ["placeholder_in_body", "placeholder_in_plain_http", "placeholder_in_url", "placeholder_unbound"])
+        #expect(
+            transcript.refused.map(\.code).sorted()
+                == ["placeholder_in_body", "placeholder_in_plain_http", "placeholder_in_plain_http", "placeholder_in_url", "placeholder_unbound"])
         #expect(transcript.requests?.map(\.refusal) == ["placeholder_unbound", "placeholder_in_url", "placeholder_in_body", nil])
         #expect(transcript.requests?.map(\.path) == ["/unbound", "/url?t=", "/body", "/fine"])
         #expect(transcript.requests?.allSatisfy { $0.substituted.isEmpty } == true)
@@ -165,5 +172,23 @@ struct BoundSecretTests {
         let transcript = try #require(result.network)
         #expect(transcript.connections.map(\.kind) == ["connect"])
         #expect(transcript.requests == nil)
+    }
+}
+
+/// The per-job authority on its own: what the job's Deno is asked to trust.
+@Suite("Interception authority")
+struct InterceptionAuthorityTests {
+    @Test("The job's CA is name-constrained to its declared hosts, so it vouches for no other name even where it is trusted")
+    func nameConstrained() throws {
+        let hosts = try ["api.test:8443", "*.example.com"].map { try HostPattern.validate($0).get() }
+        let authority = try InterceptionAuthority(hosts: hosts)
+        let certificate = try Certificate(pemEncoded: authority.certificatePEM)
+        let constraints = try #require(try certificate.extensions.nameConstraints)
+        #expect(Array(constraints.permittedDNSDomains) == ["api.test", "example.com"])
+        #expect(try certificate.extensions.basicConstraints == .isCertificateAuthority(maxPathLength: 0))
+        // A fresh key and certificate for every job: one job's CA means nothing to another's Deno.
+        #expect(try InterceptionAuthority(hosts: hosts).certificatePEM != authority.certificatePEM)
+        let empty = try Certificate(pemEncoded: try InterceptionAuthority(hosts: []).certificatePEM)
+        #expect(Array(try #require(try empty.extensions.nameConstraints).permittedDNSDomains) == ["invalid"])
     }
 }
