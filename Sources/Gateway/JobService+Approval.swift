@@ -61,6 +61,11 @@ extension JobService {
         let (action, level) = try checkedDecision(action: decision.action, level: decision.level)
         var consent: PasskeyConsent?
         if try await store.hasApprovers(tenant: job.tenantId) {
+            // The passkey's statement names the supplied secrets but not hosts: a binding it did not sign is refused,
+            // rather than left for a relay to add or strip.
+            guard decision.secretHosts == nil else {
+                throw GatewayError.badRequest("secret_hosts cannot be part of a passkey decision yet: the passkey does not sign them")
+            }
             let supplied = (decision.secrets ?? [:]).filter { !$0.value.isEmpty }.keys.sorted()
             consent = try await verifiedConsent(decision.passkey, tenant: job.tenantId, subject: job.id) { nonce, issuedAt in
                 try await decisionStatement(job: job, action: action, level: level, supplied: supplied, options: decision.options, nonce: nonce, issuedAt: issuedAt)

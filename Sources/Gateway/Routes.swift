@@ -180,7 +180,7 @@ struct Routes {
                 throw GatewayError.badRequest("sealed.enc and sealed.ciphertext must be hex")
             }
             do {
-                value = try service.attestor.openSealed(encapsulatedKey: enc, ciphertext: ciphertext, tenant: caller.tenantId, name: name)
+                value = try service.attestor.openSealed(encapsulatedKey: enc, ciphertext: ciphertext, tenant: caller.tenantId, name: name, hosts: body.hosts)
             } catch {
                 throw GatewayError.badRequest("\(error)")
             }
