@@ -104,6 +104,8 @@ extension EgressProxy {
         } catch {
             end = "closed"
         }
+        // Whatever ended the exchange (a setup failure included), the upstream connection ends with it.
+        try? await upstream.channel.channel.close()
         await codecLoop.shutdownGracefully()
         let serverEnded = relay.serverEnded
         if Task.isCancelled, end != "byte_limit", serverEnded == nil { end = "job_ended" }

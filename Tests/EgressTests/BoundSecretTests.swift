@@ -1,4 +1,4 @@
-import Egress
+@testable import Egress
 import Foundation
 import Sandbox
 import SkillManifest
@@ -108,7 +108,7 @@ struct BoundSecretTests {
               ["url", () => fetch(`https://api.test:8443/url?t=${token}`)],
               ["body", () => fetch("https://api.test:8443/body", { method: "POST", body: `t=${token}` })],
               ["plain", () => fetch("http://api.test:8080/plain", { headers: { Authorization: token } })],
-              ["plainbody", () => fetch("http://api.test:8080/plainbody", { method: "POST", body: "x".repeat(100000) + token })],
+              ["plainbody", () => fetch("http://api.test:8080/plainbody", { method: "POST", body: "t=" + token })],
               ["fine", () => fetch("https://www.api.test:8443/fine")],
             ];
             for (const [label, attempt] of attempts) {
@@ -120,8 +120,10 @@ struct BoundSecretTests {
         #expect(line(result, "url") == "403 placeholder_in_url")
         #expect(line(result, "body") == "403 placeholder_in_body")
         #expect(line(result, "plain") == "403 placeholder_in_plain_http")
-        // A body can reach the proxy after its head: then the proxy cuts the connection as the placeholder passes.
-        #expect(["403 placeholder_in_plain_http", "TypeError"].contains { line(result, "plainbody").hasPrefix($0) }, "\(line(result, "plainbody"))")
+        // A body can reach the proxy after its head: then the proxy cuts the connection as the placeholder passes
+        // (recorded below; ``PlaceholderScannerTests`` split it at every byte). The skill sees a 403, a failed
+        // fetch, or what the host answered to the part before it; never a request the host took.
+        #expect(!line(result, "plainbody").hasPrefix("200"), "\(line(result, "plainbody"))")
         #expect(line(result, "fine") == "200 null")
         #expect(Array(TestNetwork.lines(of: hosts.trustedLog).dropFirst(before)) == ["GET /fine www.api.test:8443 None"])
         #expect(!network.requests().dropFirst(plainBefore).contains { $0.contains("/plain") }, "neither plain-HTTP request was answered")
@@ -190,5 +192,24 @@ struct InterceptionAuthorityTests {
         #expect(try InterceptionAuthority(hosts: hosts).certificatePEM != authority.certificatePEM)
         let empty = try Certificate(pemEncoded: try InterceptionAuthority(hosts: []).certificatePEM)
         #expect(Array(try #require(try empty.extensions.nameConstraints).permittedDNSDomains) == ["invalid"])
+    }
+}
+
+/// The scanner that watches a plain-HTTP stream for placeholders, on its own.
+@Suite("Placeholder scanner")
+struct PlaceholderScannerTests {
+    @Test("A placeholder split across two pieces at any byte is found; bytes without one are not flagged")
+    func splitAnywhere() throws {
+        let secret = BoundSecret(name: "TOKEN", value: "v", hosts: [])
+        let stream = Array(("POST /x HTTP/1.1\r\n\r\nbody=" + secret.placeholder + "&more").utf8)
+        for cut in 0...stream.count {
+            var scanner = PlaceholderScanner([secret])
+            let first = scanner.scan(stream[..<cut])
+            let second = scanner.scan(stream[cut...])
+            #expect((first ?? second)?.name == "TOKEN", "cut at \(cut)")
+        }
+        var clean = PlaceholderScanner([secret])
+        let near = Array(secret.placeholder.dropLast().utf8)
+        #expect(clean.scan(near) == nil && clean.scan(Array("x".utf8)) == nil)
     }
 }
