@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Skill headers: parse and validate, no I/O.
@@ -56,7 +57,14 @@ let package = Package(
         // Per-job egress proxy: the only way out of a job's network namespace (NIO; no sandbox knowledge).
         .target(
             name: "Egress",
-            dependencies: ["SkillManifest", "OAuth3Wire", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "SkillManifest", "OAuth3Wire", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                // TLS interception for jobs holding bound secrets: a per-job CA, NIO's HTTP/1.1 codec.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: strict
         ),
 
@@ -152,7 +160,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -168,7 +176,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Sandbox", "SkillManifest", "Jail", "OAuth3Wire", .product(name: "Subprocess", package: "swift-subprocess"),
+                "Sandbox", "SkillManifest", "Jail", "Egress", "OAuth3Wire", .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Tests/TestSupport", swiftSettings: strict),
@@ -213,6 +221,8 @@ let package = Package(
             dependencies: [
                 "Egress", "Sandbox", "SkillManifest", "OAuth3Wire", "TestSupport", "oauth3-jail",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict),
         // dstack/: the Dockerfile and compose file against the daemon's configuration, app-compose.json and its hash.

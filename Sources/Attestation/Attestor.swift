@@ -83,13 +83,18 @@ public struct Attestor: Sendable {
     /// The HPKE suite sealed secrets use.
     public static let hpkeSuite = HPKE.Ciphersuite.Curve25519_SHA256_ChachaPoly
     /// What a sealed secret is bound to: its tenant and name (a relay cannot move it).
-    public static func hpkeInfo(tenant: String, name: String) -> Data { Data(Domain.separated(Domain.secret, Array("\(tenant)\u{0}\(name)".utf8))) }
+    /// - Parameter hosts: a bound secret's hosts as the request sent them, so a relay cannot change or strip them.
+    public static func hpkeInfo(tenant: String, name: String, hosts: [String]? = nil) -> Data {
+        let bound = hosts.map { "\u{0}hosts=" + $0.joined(separator: ",") } ?? ""
+        return Data(Domain.separated(Domain.secret, Array("\(tenant)\u{0}\(name)\(bound)".utf8)))
+    }
 
-    /// Opens an HPKE-sealed secret value addressed to this enclave.
-    public func openSealed(encapsulatedKey: [UInt8], ciphertext: [UInt8], tenant: String, name: String) throws(AttestationError) -> String {
+    /// Opens an HPKE-sealed secret value addressed to this enclave (for a bound secret, sealed with its `hosts`).
+    public func openSealed(encapsulatedKey: [UInt8], ciphertext: [UInt8], tenant: String, name: String, hosts: [String]? = nil) throws(AttestationError) -> String {
         do {
             var recipient = try HPKE.Recipient(
-                privateKey: hpkeKey, ciphersuite: Self.hpkeSuite, info: Self.hpkeInfo(tenant: tenant, name: name), encapsulatedKey: Data(encapsulatedKey))
+                privateKey: hpkeKey, ciphersuite: Self.hpkeSuite, info: Self.hpkeInfo(tenant: tenant, name: name, hosts: hosts),
+                encapsulatedKey: Data(encapsulatedKey))
             let plain = try recipient.open(Data(ciphertext))
             guard let text = String(data: plain, encoding: .utf8) else { throw AttestationError("the sealed value is not UTF-8") }
             return text

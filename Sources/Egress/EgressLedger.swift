@@ -20,7 +20,36 @@ final class EgressLedger: Sendable {
     /// Refusals cost the job nothing, so their record is bounded instead.
     static let maxRefusalsRecorded = 256
 
-    init(policy: EgressPolicy) { self.policy = policy }
+    /// Requests of an intercepted job beyond this many are counted, not listed.
+    static let maxRequestsRecorded = 1024
+
+    /// - Parameter recordsRequests: whether the proxy sees the job's HTTP requests (a job holding bound secrets).
+    init(policy: EgressPolicy, recordsRequests: Bool = false) {
+        self.policy = policy
+        if recordsRequests {
+            state.withLock {
+                $0.transcript.requests = []
+                $0.transcript.requestsNotRecorded = 0
+            }
+        }
+    }
+
+    /// Records a request; its index for ``respond(_:status:)``, or `nil` when past the record's bound.
+    func record(_ request: NetworkTranscript.Request) -> Int? {
+        state.withLock { state in
+            guard let count = state.transcript.requests?.count, count < Self.maxRequestsRecorded else {
+                state.transcript.requestsNotRecorded = (state.transcript.requestsNotRecorded ?? 0) + 1
+                return nil
+            }
+            state.transcript.requests?.append(request)
+            return count
+        }
+    }
+
+    /// Sets the upstream's status on the request recorded at `index`.
+    func respond(_ index: Int, status: Int) {
+        state.withLock { $0.transcript.requests?[index].status = status }
+    }
 
     /// Milliseconds since the proxy started.
     var elapsedMs: Int { Self.milliseconds(ContinuousClock.now - started) }

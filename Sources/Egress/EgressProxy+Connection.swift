@@ -38,17 +38,42 @@ extension EgressProxy {
                 return try await outbound.write(Self.response(for: refusal))
             }
             let target = request.target
+            // A job holding bound secrets: plain HTTP never carries a placeholder (nothing is substituted
+            // there), and every CONNECT is intercepted, its upstream verified before the job's TLS is accepted.
+            var intercepting: EgressInterception?
+            if let interception {
+                switch request {
+                case .connect: intercepting = interception
+                case .http(_, let head):
+                    if let secret = PlaceholderScanner.first(in: String(decoding: head + buffered[headLength...], as: UTF8.self), of: interception.secrets) {
+                        let refusal = EgressRefusal.placeholderInPlainHTTP(secret: secret.name)
+                        ledger.refuse(refusal, target: target)
+                        return try await outbound.write(Self.response(for: refusal, target: target))
+                    }
+                }
+            }
             let upstream: (channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, address: IPAddress)
-            switch await open(target, ledger: ledger) {
+            switch await open(target, ledger: ledger, tls: intercepting?.upstream) {
             case .success(let opened): upstream = opened
             case .failure(let refusal):
                 ledger.refuse(refusal, target: target)
                 return try await outbound.write(Self.response(for: refusal, target: target))
             }
             let rest = Array(buffered[headLength...])
+            if let intercepting {
+                guard rest.isEmpty else {
+                    let refusal = EgressRefusal.badRequest("bytes sent after CONNECT before its answer")
+                    ledger.release()
+                    ledger.refuse(refusal, target: target)
+                    try? await upstream.channel.channel.close()
+                    return try await outbound.write(Self.response(for: refusal, target: target))
+                }
+                return await intercept(
+                    target, upstream: upstream, client: channel, requests: &requests, outbound: outbound, interception: intercepting, ledger: ledger)
+            }
             let started = ledger.elapsedMs
             let clock = ContinuousClock.now
-            let relay = Relay()
+            let relay = Relay(scanning: interception?.secrets ?? [])
             var end = "closed"
             ledger.track(upstream.channel.channel)
             defer { ledger.untrack(upstream.channel.channel) }
@@ -78,6 +103,9 @@ extension EgressProxy {
                 }
             } catch is EgressCut {
                 end = "byte_limit"
+            } catch let found as PlaceholderFound {
+                end = "placeholder"
+                ledger.refuse(.placeholderInPlainHTTP(secret: found.secret), target: target)
             } catch {
                 end = "closed"
             }
@@ -96,11 +124,15 @@ extension EgressProxy {
     }
 }
 
-/// Counts one connection's bytes as they pass and charges them to the job's budget.
-private final class Relay: Sendable {
+/// Counts one connection's bytes as they pass and charges them to the job's budget; for a job holding
+/// bound secrets, also watches what the job sends in plain HTTP for a placeholder.
+final class Relay: Sendable {
     private let sent = Mutex(0)
     private let received = Mutex(0)
     private let serverEnd = Mutex<ContinuousClock.Instant?>(nil)
+    private let scanner: Mutex<PlaceholderScanner>
+
+    init(scanning secrets: [BoundSecret] = []) { scanner = Mutex(PlaceholderScanner(secrets)) }
 
     /// When the server closed its side, if it did.
     var serverEnded: ContinuousClock.Instant? { serverEnd.withLock { $0 } }
@@ -111,6 +143,7 @@ private final class Relay: Sendable {
     /// Passes `chunk` on as it is (no copy), once the job's budget allows it.
     func forward(_ chunk: ByteBuffer, to writer: NIOAsyncChannelOutboundWriter<ByteBuffer>, ledger: EgressLedger, sent direction: Bool) async throws {
         let count = chunk.readableBytes
+        if direction, let secret = scanner.withLock({ $0.scan(chunk.readableBytesView) }) { throw PlaceholderFound(secret: secret.name) }
         guard ledger.spend(count) else { throw EgressCut() }
         if direction { sent.withLock { $0 += count } } else { received.withLock { $0 += count } }
         try await writer.write(chunk)
@@ -119,4 +152,9 @@ private final class Relay: Sendable {
 
 /// Thrown to cut a connection that went over the job's byte budget.
 struct EgressCut: Error {}
+
+/// Thrown to cut a plain-HTTP connection that carried a bound secret's placeholder.
+struct PlaceholderFound: Error {
+    let secret: String
+}
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import OAuth3Wire
 import SkillManifest
 
@@ -16,11 +17,15 @@ public struct EgressProxy: Sendable {
     public let declared: [HostPattern]
     public let policy: EgressPolicy
     public let resolver: any NameResolver
+    /// For a job holding bound secrets: terminate its TLS and substitute (``EgressInterception``); `nil`
+    /// for every other job, whose CONNECTs stay opaque tunnels.
+    public let interception: EgressInterception?
 
-    public init(declared: [HostPattern], policy: EgressPolicy, resolver: any NameResolver) {
+    public init(declared: [HostPattern], policy: EgressPolicy, resolver: any NameResolver, interception: EgressInterception? = nil) {
         self.declared = declared
         self.policy = policy
         self.resolver = resolver
+        self.interception = interception
     }
 
     /// Serves on `socketPath` while `job` runs, then closes every connection and returns the job's value
@@ -32,7 +37,7 @@ public struct EgressProxy: Sendable {
     public func serve<T: Sendable>(
         at socketPath: String, owner: (uid: UInt32, gid: UInt32), while job: @Sendable () async -> T
     ) async throws -> (T, NetworkTranscript) {
-        let ledger = EgressLedger(policy: policy)
+        let ledger = EgressLedger(policy: policy, recordsRequests: interception != nil)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -70,7 +75,9 @@ public struct EgressProxy: Sendable {
 
     /// Checks `target`, takes a connection slot, resolves, vets every address, and connects to the
     /// first vetted address that answers.
-    func open(_ target: ProxyTarget, ledger: EgressLedger) async -> Result<(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, address: IPAddress), EgressRefusal> {
+    /// - Parameter tls: for an intercepted connection, the client context: the connection is returned once
+    ///   the upstream's certificate verified for `target.host` (the job's own TLS is accepted only after that).
+    func open(_ target: ProxyTarget, ledger: EgressLedger, tls: NIOSSLContext? = nil) async -> Result<(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, address: IPAddress), EgressRefusal> {
         if let refusal = policy.refusal(of: target, declared: declared) { return .failure(refusal) }
         if let refusal = ledger.admit() { return .failure(refusal) }
         let addresses: [IPAddress]
@@ -85,18 +92,39 @@ public struct EgressProxy: Sendable {
         }
         var failures: [String] = []
         for address in addresses {
+            let loop = MultiThreadedEventLoopGroup.singleton.next()
+            let handshake = loop.makePromise(of: Void.self)
             do {
-                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                let channel = try await ClientBootstrap(group: loop)
                     .connectTimeout(.milliseconds(Int64(policy.connectTimeoutMilliseconds)))
                     .channelOption(.allowRemoteHalfClosure, value: true)
                     .connect(to: try SocketAddress(ipAddress: address.description, port: target.port)) { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                            if let tls {
+                                try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: target.host))
+                                try channel.pipeline.syncOperations.addHandler(HandshakeWatcher(handshake))
+                            } else {
+                                handshake.succeed()
+                            }
+                            return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                                 wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                         }
                     }
+                let timeout = loop.scheduleTask(in: .milliseconds(Int64(policy.connectTimeoutMilliseconds))) {
+                    handshake.fail(EgressRefusal.upstreamTLS("no TLS handshake within \(policy.connectTimeoutMilliseconds) ms"))
+                }
+                do {
+                    try await handshake.futureResult.get()
+                    timeout.cancel()
+                } catch {
+                    timeout.cancel()
+                    try? await channel.channel.close()
+                    ledger.release()
+                    return .failure(error as? EgressRefusal ?? .upstreamTLS("\(error)"))
+                }
                 return .success((channel, address))
             } catch {
+                handshake.fail(error)
                 failures.append("\(address): \(error)")
             }
         }
@@ -111,6 +139,8 @@ public struct EgressProxy: Sendable {
         case .connectionLimit, .byteLimit: "429 Too Many Requests"
         case .unresolved, .unreachable: "502 Bad Gateway"
         case .rawAddress, .undeclared, .refusedAddress: "403 Forbidden"
+        case .placeholderUnbound, .placeholderInURL, .placeholderInBody, .placeholderInPlainHTTP: "403 Forbidden"
+        case .upstreamTLS: "502 Bad Gateway"
         }
         let body = "oauth3 egress proxy refused \(target.map { "\($0)" } ?? "the request"): \(refusal)\n"
         return ByteBuffer(

@@ -31,10 +31,21 @@ public enum EgressRefusal: Error, Sendable, Hashable, CustomStringConvertible {
     case byteLimit(Int)
     /// Every vetted address failed to connect.
     case unreachable(String)
+    /// A bound secret's placeholder in a request header to a host the secret is not bound to.
+    case placeholderUnbound(secret: String, ProxyTarget)
+    /// A bound secret's placeholder in a request's URL (path or query).
+    case placeholderInURL(secret: String)
+    /// A bound secret's placeholder in a request's body.
+    case placeholderInBody(secret: String)
+    /// A bound secret's placeholder in plain HTTP, which is never substituted.
+    case placeholderInPlainHTTP(secret: String)
+    /// The upstream of an intercepted connection failed TLS verification (or TLS at all).
+    case upstreamTLS(String)
 
     /// Every ``code``, in a fixed order (metrics label their series with these, and only these).
     public static let codes = [
         "bad_request", "raw_address", "undeclared", "unresolved", "refused_address", "connection_limit", "byte_limit", "unreachable",
+        "placeholder_unbound", "placeholder_in_url", "placeholder_in_body", "placeholder_in_plain_http", "upstream_tls",
     ]
 
     /// A short machine-readable name.
@@ -48,6 +59,11 @@ public enum EgressRefusal: Error, Sendable, Hashable, CustomStringConvertible {
         case .connectionLimit: "connection_limit"
         case .byteLimit: "byte_limit"
         case .unreachable: "unreachable"
+        case .placeholderUnbound: "placeholder_unbound"
+        case .placeholderInURL: "placeholder_in_url"
+        case .placeholderInBody: "placeholder_in_body"
+        case .placeholderInPlainHTTP: "placeholder_in_plain_http"
+        case .upstreamTLS: "upstream_tls"
         }
     }
 
@@ -63,6 +79,13 @@ public enum EgressRefusal: Error, Sendable, Hashable, CustomStringConvertible {
             concurrent ? "more than \(limit) connections open at once" : "the job's \(limit) connections are used up"
         case .byteLimit(let limit): "the job's \(limit)-byte network budget is used up"
         case .unreachable(let detail): "could not connect: \(detail)"
+        case .placeholderUnbound(let secret, let target):
+            "the placeholder of \(secret) is in a header to \(target), which \(secret) is not bound to; the request was not sent"
+        case .placeholderInURL(let secret): "the placeholder of \(secret) is in the URL; a bound secret goes in a header only; the request was not sent"
+        case .placeholderInBody(let secret): "the placeholder of \(secret) is in the body; a bound secret goes in a header only; the request was not sent"
+        case .placeholderInPlainHTTP(let secret):
+            "the placeholder of \(secret) is in a plain-HTTP request; a bound secret is sent over verified TLS only; the request was cut"
+        case .upstreamTLS(let detail): "the upstream's TLS failed: \(detail)"
         }
     }
 }

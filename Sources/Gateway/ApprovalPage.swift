@@ -73,7 +73,7 @@ enum ApprovalPage {
     private static func tokenForm(_ request: ApprovalRequest, token: String) -> String {
         var body = "<form method=\"post\" action=\"/approve/\(escape(request.id))\">\n"
         body += "<input type=\"hidden\" name=\"token\" value=\"\(escape(token))\">\n"
-        body += secretFields(request, attribute: { "name=\"secrets[\(escape($0))]\"" }) + scopeOptions(request)
+        body += secretFields(request, attribute: { "name=\"secrets[\(escape($0))]\"" }, offerHosts: true) + scopeOptions(request)
         body += "<p><button type=\"submit\" name=\"decision\" value=\"approve_once\">Approve once</button>"
         if request.kind == "execute" {
             body += "<button type=\"submit\" name=\"decision\" value=\"trust_code\">Trust this code</button>"
@@ -102,10 +102,14 @@ enum ApprovalPage {
         return body + "</div>\n"
     }
 
-    private static func secretFields(_ request: ApprovalRequest, attribute: (String) -> String) -> String {
+    /// - Parameter offerHosts: the form's flow, which can bind a supplied secret to hosts (`secret_hosts[NAME]`).
+    private static func secretFields(_ request: ApprovalRequest, attribute: (String) -> String, offerHosts: Bool = false) -> String {
         request.missingSecrets.map { name in
             "<label>Value for <code>\(escape(name))</code> (stored sealed, never shown again): "
                 + "<input type=\"password\" \(attribute(name)) autocomplete=\"off\" required></label>\n"
+                + (!offerHosts ? "" : "<label>Only to hosts (optional; e.g. <code>api.github.com</code>): "
+                + "<input type=\"text\" name=\"secret_hosts[\(escape(name))]\" autocomplete=\"off\"></label>\n"
+                + "<div class=\"note\">With hosts, the skill gets a placeholder, never the value: the enclave writes the value into request headers to those hosts only.</div>\n")
         }.joined()
     }
 
@@ -148,7 +152,9 @@ enum ApprovalPage {
     private static func secretList(_ request: ApprovalRequest) -> String {
         guard !request.secrets.isEmpty else { return "none" }
         return "<ul>" + request.secrets.map { name in
-            "<li><code>\(escape(name))</code>" + (request.missingSecrets.contains(name) ? " <span class=\"missing\">missing: supply it below</span>" : "") + "</li>"
+            "<li><code>\(escape(name))</code>" + (request.missingSecrets.contains(name) ? " <span class=\"missing\">missing: supply it below</span>" : "")
+                + (request.secretBindings?[name].map { " bound to " + $0.hosts.map { "<code>\(escape($0))</code>" }.joined(separator: ", ") + " (the skill sees a placeholder)" } ?? "")
+                + "</li>"
         }.joined() + "</ul>"
     }
 

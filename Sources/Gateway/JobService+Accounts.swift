@@ -28,15 +28,45 @@ extension JobService {
                           createdAt: tenant.createdAt, secrets: counts.secrets, jobs: counts.jobs)
     }
 
-    /// Validates, seals and stores a secret, then lets jobs that were only waiting for it go on.
-    func putSecret(name: String, value: String, tenant: String) async throws {
+    /// Validates, seals and stores a secret (with its binding, for a bound one; the binding is sealed
+    /// with the value), then lets jobs that were only waiting for it go on.
+    func putSecret(name: String, value: String, tenant: String, binding: ValidatedBinding? = nil) async throws {
         if case .failure(let error) = SecretName.validate(name) {
             throw GatewayError.badRequest("secret name '\(name)': \(error.message)")
         }
         guard !value.isEmpty, value.utf8.count <= 64 * 1024, !value.utf8.contains(0) else {
             throw GatewayError.badRequest("secret value must be 1 byte to 64 KiB, without NUL")
         }
-        try await store.putSecret(try vault.seal(value, name: name, tenant: tenant), name: name, tenant: tenant, at: clock.now())
+        if binding != nil, !ValidatedBinding.isHeaderSafe(value) {
+            throw GatewayError.badRequest("a bound secret's value goes into a request header: it must hold no control characters (CR, LF, …)")
+        }
+        let canonical = binding?.canonical
+        try await store.putSecret(
+            try vault.seal(value, name: name, tenant: tenant, binding: canonical), name: name, tenant: tenant, binding: canonical, at: clock.now())
+    }
+
+    /// The tenant's secrets with their bindings, never their values.
+    func secretList(tenant: String) async throws -> SecretList {
+        SecretList(secrets: try await store.secrets(tenant: tenant).map { record in
+            SecretInfo(
+                name: record.name, createdAt: record.createdAt, updatedAt: record.updatedAt,
+                binding: try record.binding.map { try ValidatedBinding.stored($0).wire })
+        })
+    }
+
+    /// Refuses a job that declares a bound secret but no `@network` host the binding covers: the secret
+    /// could reach nothing, and the skill's author should hear so at once rather than from a failed request.
+    func checkBindings(_ manifest: SkillManifest, tenant: String) async throws {
+        let stored = try await store.sealedSecrets(tenant: tenant, names: manifest.secrets.map(\.rawValue))
+        for name in manifest.secrets {
+            guard let canonical = stored[name.rawValue]?.binding else { continue }
+            let binding = try ValidatedBinding.stored(canonical)
+            guard binding.coversAny(of: manifest.network) else {
+                let hosts = binding.hosts.map(\.description).joined(separator: ", ")
+                throw GatewayError.badRequest(
+                    "secret \(name) is bound to \(hosts), but the skill's @network declares none of them: add `// @network \(binding.hosts[0])`, or store the secret without hosts")
+            }
+        }
     }
 
     /// After a tenant's secrets changed: approved jobs waiting only for secrets run now if they can.

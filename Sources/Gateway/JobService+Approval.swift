@@ -45,6 +45,7 @@ extension JobService {
         request.enclave = EnclaveIdentity(
             appId: attestor.info.appID, composeHash: attestor.info.composeHash, development: attestor.agent.name.hasPrefix("development"))
         request.passkeyRequired = try await store.hasApprovers(tenant: job.tenantId)
+        request.secretBindings = try await secretBindings(request.secrets, tenant: job.tenantId)
         return request
     }
 
@@ -60,6 +61,11 @@ extension JobService {
         let (action, level) = try checkedDecision(action: decision.action, level: decision.level)
         var consent: PasskeyConsent?
         if try await store.hasApprovers(tenant: job.tenantId) {
+            // The passkey's statement names the supplied secrets but not hosts: a binding it did not sign is refused,
+            // rather than left for a relay to add or strip.
+            guard decision.secretHosts == nil else {
+                throw GatewayError.badRequest("secret_hosts cannot be part of a passkey decision yet: the passkey does not sign them")
+            }
             let supplied = (decision.secrets ?? [:]).filter { !$0.value.isEmpty }.keys.sorted()
             consent = try await verifiedConsent(decision.passkey, tenant: job.tenantId, subject: job.id) { nonce, issuedAt in
                 try await decisionStatement(job: job, action: action, level: level, supplied: supplied, options: decision.options, nonce: nonce, issuedAt: issuedAt)
@@ -78,7 +84,7 @@ extension JobService {
         if job.kind == "scope" { return try await approveScope(job, decision: decision, consent: consent) }
 
         let manifest = try SkillManifest.parse(job.code ?? "", configuration: manifestConfiguration)
-        try await storeSupplied(decision.secrets, declared: manifest.secrets.map(\.rawValue), tenant: job.tenantId)
+        try await storeSupplied(decision.secrets, hosts: decision.secretHosts, declared: manifest.secrets.map(\.rawValue), tenant: job.tenantId)
         if level == "trust_code", let hash = job.codeSHA256 {
             try await store.trust(
                 codeSHA256: hash, tenant: job.tenantId, at: now, consentJSON: try consent.map { try JSONBody.string($0) },
@@ -115,13 +121,26 @@ extension JobService {
         return ApprovalOutcome(id: id, status: approved.status.rawValue, message: level == "trust_code" ? "Approved; this code now runs without asking" : "Approved")
     }
 
-    /// Seals and stores values the approver typed, refusing names the job does not declare.
-    func storeSupplied(_ secrets: [String: String]?, declared: [String], tenant: String) async throws {
+    /// Seals and stores values the approver typed (bound to the hosts typed beside them, if any), refusing
+    /// names the job does not declare.
+    func storeSupplied(_ secrets: [String: String]?, hosts: [String: [String]]? = nil, declared: [String], tenant: String) async throws {
         for (name, value) in (secrets ?? [:]).sorted(by: { $0.key < $1.key }) where !value.isEmpty {
             guard declared.contains(name) else {
                 throw GatewayError.badRequest("secret \(name) is not declared by this request; only \(declared.joined(separator: ", ")) can be supplied here")
             }
-            try await putSecret(name: name, value: value, tenant: tenant)
+            let binding: ValidatedBinding?
+            do { binding = try ValidatedBinding.validate(hosts: hosts?[name], placement: nil) } catch let error as GatewayError {
+                throw GatewayError.badRequest("secret_hosts[\(name)]: \(error.body.error)")
+            }
+            try await putSecret(name: name, value: value, tenant: tenant, binding: binding)
         }
+    }
+
+    /// The bindings of the declared secrets that are stored bound, for the approval page.
+    func secretBindings(_ names: [String], tenant: String) async throws -> [String: SecretBinding]? {
+        let stored = try await store.sealedSecrets(tenant: tenant, names: names)
+        var bindings: [String: SecretBinding] = [:]
+        for (name, secret) in stored { if let binding = secret.binding { bindings[name] = try ValidatedBinding.stored(binding).wire } }
+        return bindings.isEmpty ? nil : bindings
     }
 }

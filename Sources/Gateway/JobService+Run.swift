@@ -1,4 +1,5 @@
 import Attestation
+import Egress
 import Foundation
 import Logging
 import OAuth3Wire
@@ -56,16 +57,23 @@ extension JobService {
         let names = manifest.secrets.map(\.rawValue)
         let sealed = try await store.sealedSecrets(tenant: job.tenantId, names: names)
         var secrets: [SecretName: String] = [:]
+        var bound: [BoundSecret] = []
         for name in manifest.secrets {
-            guard let value = sealed[name.rawValue] else {
+            guard let stored = sealed[name.rawValue] else {
                 throw GatewayError.conflict("secret \(name) was deleted before the job ran")
             }
-            secrets[name] = try vault.open(value, name: name.rawValue, tenant: job.tenantId)
+            // A bound secret opens only with the binding it was sealed with: a binding edited in the database fails here.
+            let value = try vault.open(stored.sealed, name: name.rawValue, tenant: job.tenantId, binding: stored.binding)
+            if let binding = stored.binding {
+                bound.append(try ValidatedBinding.stored(binding).boundSecret(name: name.rawValue, value: value))
+            } else {
+                secrets[name] = value
+            }
         }
         let stored = try JSONDecoder().decode([String: String].self, from: Data((job.argsJSON ?? "{}").utf8))
         var arguments: [SecretName: String] = [:]
         for (name, value) in stored { if case .success(let validated) = SecretName.validate(name) { arguments[validated] = value } }
-        let result = try await runner.run(SkillJob(source: Array((job.code ?? "").utf8), manifest: manifest, secrets: secrets, arguments: arguments))
+        let result = try await runner.run(SkillJob(source: Array((job.code ?? "").utf8), manifest: manifest, secrets: secrets, arguments: arguments, boundSecrets: bound))
         if Task.isCancelled { throw CancellationError() }
         return result
     }

@@ -140,7 +140,7 @@ extension JobService {
     /// with a passkey, its consent is kept with the session for the results it approves.
     func approveScope(_ job: JobRecord, decision: ApprovalDecision, consent: PasskeyConsent?) async throws -> ApprovalOutcome {
         let document = try scopeDocument(job)
-        try await storeSupplied(decision.secrets, declared: document.resulting.secrets, tenant: job.tenantId)
+        try await storeSupplied(decision.secrets, hosts: decision.secretHosts, declared: document.resulting.secrets, tenant: job.tenantId)
         let now = clock.now()
         var policy = document.resulting
         if (consent?.statement.anyCode ?? decision.options?.anyCode) == true { policy.anyCode = true }

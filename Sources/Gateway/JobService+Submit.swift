@@ -30,6 +30,7 @@ extension JobService {
                 throw GatewayError.badRequest("secrets \(undeclared.joined(separator: ", ")) are not declared in the skill's @secrets header")
             }
         }
+        try await checkBindings(manifest, tenant: caller.tenantId)
         let arguments = try validateArguments(request.args, manifest: manifest)
         let codeSHA256 = Identifiers.sha256Hex(Array(code.utf8))
         let decision = try await approvalDecision(manifest: manifest, codeSHA256: codeSHA256, sessionId: request.sessionId, caller: caller)

@@ -789,7 +789,7 @@ enum OpenAPIDocument {
           "secrets"
         ],
         "operationId": "listSecrets",
-        "summary": "The tenant's secrets, names and dates only.",
+        "summary": "The tenant's secrets, names, dates and bindings, never values.",
         "responses": {
           "200": {
             "description": "The secrets.",
@@ -1583,6 +1583,10 @@ enum OpenAPIDocument {
                   "type": "string",
                   "const": "sealed"
                 },
+                "bound_to": {
+                  "type": "string",
+                  "description": "A bound secret's hosts (host:port), joined by commas."
+                },
                 "warnings": {
                   "$ref": "#/components/schemas/Warnings"
                 }
@@ -2321,7 +2325,7 @@ enum OpenAPIDocument {
         }
       },
       "SecretValue": {
-        "description": "Exactly one of `value` and `sealed`.",
+        "description": "Exactly one of `value` and `sealed`. With `hosts`, the secret is bound: a job receives a placeholder, and the egress proxy puts the value in request headers to these hosts only.",
         "type": "object",
         "properties": {
           "name": {
@@ -2332,6 +2336,38 @@ enum OpenAPIDocument {
           },
           "sealed": {
             "$ref": "#/components/schemas/SealedValue"
+          },
+          "hosts": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "description": "A host as @network writes it (host or host:port)."
+            }
+          },
+          "placement": {
+            "type": "string",
+            "enum": [
+              "header"
+            ]
+          }
+        }
+      },
+      "SecretBinding": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "hosts",
+          "placement"
+        ],
+        "properties": {
+          "hosts": {
+            "$ref": "#/components/schemas/StringList"
+          },
+          "placement": {
+            "type": "string",
+            "enum": [
+              "header"
+            ]
           }
         }
       },
@@ -2352,6 +2388,9 @@ enum OpenAPIDocument {
           },
           "updated_at": {
             "$ref": "#/components/schemas/Millis"
+          },
+          "binding": {
+            "$ref": "#/components/schemas/SecretBinding"
           }
         }
       },
@@ -2495,6 +2534,13 @@ enum OpenAPIDocument {
               "type": "string"
             }
           },
+          "secret_hosts": {
+            "type": "object",
+            "description": "Hosts to bind supplied secrets to (not yet with a passkey, which does not sign them).",
+            "additionalProperties": {
+              "$ref": "#/components/schemas/StringList"
+            }
+          },
           "options": {
             "$ref": "#/components/schemas/ScopeOptions"
           },
@@ -2504,7 +2550,7 @@ enum OpenAPIDocument {
         }
       },
       "ApprovalForm": {
-        "description": "The page's form: `token`, `decision` (or `action`/`level`), `secrets[NAME]`, scope options.",
+        "description": "The page's form: `token`, `decision` (or `action`/`level`), `secrets[NAME]`, `secret_hosts[NAME]`, scope options.",
         "type": "object",
         "required": [
           "token"
@@ -2635,6 +2681,12 @@ enum OpenAPIDocument {
           },
           "passkey_required": {
             "type": "boolean"
+          },
+          "secret_bindings": {
+            "type": "object",
+            "additionalProperties": {
+              "$ref": "#/components/schemas/SecretBinding"
+            }
           }
         }
       },

@@ -140,8 +140,7 @@ struct Routes {
         }
         api.get("/secrets") { _, context in
             let caller = try context.requireCaller()
-            let secrets = try await service.store.secrets(tenant: caller.tenantId)
-            return try JSONBody.response(SecretList(secrets: secrets.map { SecretInfo(name: $0.name, createdAt: $0.createdAt, updatedAt: $0.updatedAt) }))
+            return try JSONBody.response(try await service.secretList(tenant: caller.tenantId))
         }
         api.put("/secrets/:name") { request, context in
             try await putSecret(name: try context.parameters.require("name"), request, context)
@@ -186,15 +185,18 @@ struct Routes {
                 throw GatewayError.badRequest("sealed.enc and sealed.ciphertext must be hex")
             }
             do {
-                value = try service.attestor.openSealed(encapsulatedKey: enc, ciphertext: ciphertext, tenant: caller.tenantId, name: name)
+                value = try service.attestor.openSealed(encapsulatedKey: enc, ciphertext: ciphertext, tenant: caller.tenantId, name: name, hosts: body.hosts)
             } catch {
                 throw GatewayError.badRequest("\(error)")
             }
         default: throw GatewayError.badRequest("send exactly one of 'value' and 'sealed'")
         }
-        try await service.putSecret(name: name, value: value, tenant: caller.tenantId)
+        let binding = try ValidatedBinding.validate(hosts: body.hosts, placement: body.placement)
+        try await service.putSecret(name: name, value: value, tenant: caller.tenantId, binding: binding)
         try await service.releaseJobsWaitingForSecrets(tenant: caller.tenantId)
-        return try JSONBody.response(Warned(["name": name, "stored": "sealed"], warnings: warnings))
+        var reply = ["name": name, "stored": "sealed"]
+        if let binding { reply["bound_to"] = binding.hosts.map(\.description).joined(separator: ",") }
+        return try JSONBody.response(Warned(reply, warnings: warnings))
     }
 
     /// `GET /approve/:id?token=`: JSON for an orchestrator's UI, or the page for a browser.
@@ -235,16 +237,21 @@ struct Routes {
 }
 
 /// The approval page's form: `token`, `decision` (`approve_once`, `trust_code`, `deny`) or
-/// `action`/`level`, and `secrets[NAME]` fields.
+/// `action`/`level`, `secrets[NAME]` and `secret_hosts[NAME]` fields.
 enum FormDecision {
     static func parse(_ body: String) throws -> ApprovalDecision {
         var fields: [String: String] = [:]
         var secrets: [String: String] = [:]
+        var secretHosts: [String: [String]] = [:]
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = decode(parts[0]), value = parts.count > 1 ? decode(parts[1]) : ""
             if key.hasPrefix("secrets["), key.hasSuffix("]") {
                 secrets[String(key.dropFirst(8).dropLast())] = value
+            } else if key.hasPrefix("secret_hosts["), key.hasSuffix("]") {
+                // Hosts separated by commas or spaces; empty means an unbound secret.
+                let hosts = value.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+                if !hosts.isEmpty { secretHosts[String(key.dropFirst(13).dropLast())] = hosts }
             } else {
                 fields[key] = value
             }
@@ -265,8 +272,10 @@ enum FormDecision {
             return value
         }
         let options = ScopeOptions(anyCode: fields["any_code"] == "true" ? true : nil, expiresInMinutes: try count("expires_in_minutes"), maxRuns: try count("max_runs"))
-        return ApprovalDecision(
+        var decision = ApprovalDecision(
             token: token, action: action, level: level, secrets: secrets.isEmpty ? nil : secrets, options: options == ScopeOptions() ? nil : options)
+        decision.secretHosts = secretHosts.isEmpty ? nil : secretHosts
+        return decision
     }
 
     private static func decode(_ text: Substring) -> String {

@@ -37,6 +37,9 @@ public enum ServeEnvironment: String, CaseIterable, Sendable {
     case workDirectory = "OAUTH3_WORK_DIR"
     /// `automatic` (the default), `required` or `unsafe-disabled`: user namespaces for jobs (`--user-namespace`).
     case userNamespace = "OAUTH3_USER_NAMESPACE"
+    /// A PEM file of extra CA certificates the egress proxy trusts, besides the system's roots, when it re-originates
+    /// TLS for a job holding bound secrets (`--egress-extra-ca`; default none).
+    case egressExtraCA = "OAUTH3_EGRESS_EXTRA_CA"
     /// Jobs one tenant may run at once while another tenant has work (`--tenant-max-running`; default: workers − 1, at least 1).
     case tenantMaxRunning = "OAUTH3_TENANT_MAX_RUNNING"
     /// Requests one tenant may have waiting for a person (`--quota-pending`; default 100).

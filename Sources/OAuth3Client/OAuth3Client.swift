@@ -77,8 +77,10 @@ public struct OAuth3Client: Sendable {
         return timedOut
     }
 
-    public func putSecret(_ name: String, value: String) async throws {
-        let _: [String: String] = try await send("PUT", "/secrets/\(name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name)", body: SecretValue(value: value))
+    /// Stores a secret; with `hosts`, bound to them (jobs get a placeholder; the proxy writes the value into headers to those hosts).
+    public func putSecret(_ name: String, value: String, hosts: [String]? = nil) async throws {
+        let _: [String: String] = try await send(
+            "PUT", "/secrets/\(name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name)", body: SecretValue(value: value, hosts: hosts))
     }
 
     public func secrets() async throws -> SecretList { try await send("GET", "/secrets", body: Optional<SecretValue>.none) }

@@ -77,14 +77,33 @@ public struct HistoryResponse: Codable, Sendable, Hashable {
 
 /// `PUT /secrets/:name` (and the legacy `POST /secrets` with `name`): a plain `value`, or a value
 /// `sealed` to the enclave's HPKE key so a relay never sees it.
+///
+/// With `hosts`, the secret is bound: the job gets a placeholder, and the enclave's egress proxy writes the
+/// value into request headers (`placement: "header"`, the only placement) to those hosts only.
 public struct SecretValue: Codable, Sendable, Hashable {
     public var name: String?
     public var value: String?
     public var sealed: SealedValue?
-    public init(name: String? = nil, value: String? = nil, sealed: SealedValue? = nil) {
+    /// The hosts a bound secret may be sent to, in `@network`'s form (`api.github.com`, `*.example.com:8443`).
+    public var hosts: [String]?
+    /// Where the value goes: `header` (the default for a bound secret).
+    public var placement: String?
+    public init(name: String? = nil, value: String? = nil, sealed: SealedValue? = nil, hosts: [String]? = nil, placement: String? = nil) {
         self.name = name
         self.value = value
         self.sealed = sealed
+        self.hosts = hosts
+        self.placement = placement
+    }
+}
+
+/// Where a bound secret may go: its hosts (`host:port`, as `@network` normalises them, sorted) and placement.
+public struct SecretBinding: Codable, Sendable, Hashable {
+    public var hosts: [String]
+    public var placement: String
+    public init(hosts: [String], placement: String) {
+        self.hosts = hosts
+        self.placement = placement
     }
 }
 
@@ -99,17 +118,20 @@ public struct SealedValue: Codable, Sendable, Hashable {
     }
 }
 
-/// One stored secret: its name and dates, never its value.
+/// One stored secret: its name, dates and binding, never its value.
 public struct SecretInfo: Codable, Sendable, Hashable {
     public var name: String
     public var createdAt: Int64
     public var updatedAt: Int64
-    public init(name: String, createdAt: Int64, updatedAt: Int64) {
+    /// Where a bound secret may go; `nil` for a secret the job receives as an environment variable.
+    public var binding: SecretBinding?
+    public init(name: String, createdAt: Int64, updatedAt: Int64, binding: SecretBinding? = nil) {
         self.name = name
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.binding = binding
     }
-    enum CodingKeys: String, CodingKey { case name, createdAt = "created_at", updatedAt = "updated_at" }
+    enum CodingKeys: String, CodingKey { case name, createdAt = "created_at", updatedAt = "updated_at", binding }
 }
 
 /// `GET /secrets`.

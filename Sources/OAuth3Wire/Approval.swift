@@ -7,6 +7,8 @@ public struct ApprovalDecision: Codable, Sendable, Hashable {
     public var level: String?
     /// Values for the job's missing secrets, stored for the job's tenant.
     public var secrets: [String: String]?
+    /// Hosts to bind supplied secrets to (`secrets` names them): such a secret is stored bound.
+    public var secretHosts: [String: [String]]?
     /// Scope options (see ``ScopeOptions``).
     public var options: ScopeOptions?
     /// Required when the tenant has approvers: the passkey's assertion over the decision's statement.
@@ -19,6 +21,7 @@ public struct ApprovalDecision: Codable, Sendable, Hashable {
         self.options = options
         self.passkey = passkey
     }
+    enum CodingKeys: String, CodingKey { case token, action, level, secrets, secretHosts = "secret_hosts", options, passkey }
 }
 
 /// `GET /approve/:id?token=` as JSON: what the approver is asked to allow.
@@ -45,6 +48,8 @@ public struct ApprovalRequest: Codable, Sendable, Hashable {
     public var enclave: EnclaveIdentity?
     /// Whether deciding needs an approver's passkey (the account has approvers); the token then only reads.
     public var passkeyRequired: Bool?
+    /// The stored bindings of the declared secrets that are bound (the job sees placeholders for them).
+    public var secretBindings: [String: SecretBinding]?
     public init(id: String, status: String, kind: String, skillId: String?, description: String?, code: String?, codeSha256: String?, networks: [String], secrets: [String], missingSecrets: [String], constraints: [String]?, sessionId: String?, timeoutSeconds: Int?, createdAt: Int64) {
         self.id = id
         self.status = status
@@ -65,6 +70,7 @@ public struct ApprovalRequest: Codable, Sendable, Hashable {
         case id, status, kind, skillId = "skill_id", description, code, codeSha256 = "code_sha256", networks, secrets
         case missingSecrets = "missing_secrets", constraints, sessionId = "session_id", timeoutSeconds = "timeout_seconds"
         case createdAt = "created_at", tenantId = "tenant_id", accountName = "account_name", args, enclave, passkeyRequired = "passkey_required"
+        case secretBindings = "secret_bindings"
     }
 }
 

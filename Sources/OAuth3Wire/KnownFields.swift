@@ -19,9 +19,9 @@ extension SignupRequest: KnownFields {
 }
 
 extension SecretValue: KnownFields {
-    public static var fieldNames: Set<String> { ["name", "value", "sealed"] }
+    public static var fieldNames: Set<String> { ["name", "value", "sealed", "hosts", "placement"] }
 }
 
 extension ApprovalDecision: KnownFields {
-    public static var fieldNames: Set<String> { ["token", "action", "level", "secrets", "options", "passkey"] }
+    public static var fieldNames: Set<String> { ["token", "action", "level", "secrets", "secret_hosts", "options", "passkey"] }
 }

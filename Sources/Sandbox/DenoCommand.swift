@@ -27,7 +27,8 @@ public struct DenoCommand: Sendable, Hashable {
     /// is the granted secrets, the named arguments, and Deno's own settings below; those are constants of
     /// the jail's layout (`HOME=/home`, `TMPDIR=/tmp`, `DENO_DIR=/deno`, `NO_COLOR`,
     /// `DENO_NO_UPDATE_CHECK`, `DENO_DISABLE_NODE_SHIM`) and, for a job with hosts, the egress bridge's
-    /// loopback address (`HTTP_PROXY`, `HTTPS_PROXY`), the same for every job and nothing of the host. A
+    /// loopback address (`HTTP_PROXY`, `HTTPS_PROXY`), the same for every job and nothing of the host, and for
+    /// a job holding bound secrets `DENO_CERT` (its own CA certificate; those secrets' variables hold placeholders). A
     /// skill may also set variables: only in its own process, where the proxy is still the only way out.
     /// - Parameters:
     ///   - manifest: the validated header.
@@ -38,10 +39,13 @@ public struct DenoCommand: Sendable, Hashable {
     ///   - egressProxy: the proxy URL inside the job's namespace, for a job that declared hosts.
     ///   - unsafeOpenPermissions: `--allow-all` instead (the layers-only escape tests).
     ///   - environmentArguments: non-secret named arguments, readable by the skill as variables.
+    ///   - interceptionCertificate: for a job holding bound secrets, the path (inside the job) of its own
+    ///     CA certificate, as `DENO_CERT`. Deno adds it to the roots it already trusts; it is
+    ///     name-constrained to the job's hosts, and only that job's proxy holds its key.
     public init(
         manifest: SkillManifest, secrets: [SecretName: String], limits: SandboxLimits,
         refusedRanges: [IPRange], egressProxy: String? = nil, unsafeOpenPermissions: Bool = false,
-        environmentArguments: [SecretName: String] = [:]
+        environmentArguments: [SecretName: String] = [:], interceptionCertificate: String? = nil
     ) {
         var arguments = ["run"] + Self.fixedFlags
         let granted = manifest.secrets.filter { secrets[$0] != nil }
@@ -76,6 +80,7 @@ public struct DenoCommand: Sendable, Hashable {
         if let egressProxy, !manifest.network.isEmpty {
             // Deno's fetch sends every request through the proxy; nothing else in the namespace leads out.
             environment += [("HTTP_PROXY", egressProxy), ("HTTPS_PROXY", egressProxy)]
+            if let interceptionCertificate { environment.append(("DENO_CERT", interceptionCertificate)) }
         }
         for name in granted { environment.append((name.rawValue, secrets[name]!)) }
         for name in argumentNames { environment.append((name.rawValue, environmentArguments[name]!)) }

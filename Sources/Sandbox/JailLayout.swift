@@ -10,6 +10,8 @@ public enum JailLayout {
     public static let denoDir = "/deno"
     /// The egress proxy's unix socket, bound in for jobs that declared hosts (only the bridge connects to it).
     public static let egressSocket = "/run/oauth3/egress.sock"
+    /// The job's own interception CA certificate, bound in for jobs holding bound secrets (Deno's `DENO_CERT`).
+    public static let interceptionCertificate = "/run/oauth3/interception-ca.pem"
     /// The loopback port the bridge listens on inside the job's network namespace.
     public static let egressPort: UInt16 = 3128
     /// What Deno's `HTTP_PROXY` and `HTTPS_PROXY` say.

@@ -13,6 +13,8 @@ public struct JobDirectory: Sendable {
         public var jailReport: String { root + "/jail-report" }
         /// The job's egress proxy socket (bound into the root at ``JailLayout/egressSocket``).
         public var egressSocket: String { root + "/egress.sock" }
+        /// The job's interception CA certificate (public; bound in at ``JailLayout/interceptionCertificate``).
+        public var interceptionCertificate: String { root + "/interception-ca.pem" }
 
         public init(root: String) { self.root = root }
     }
@@ -41,11 +43,12 @@ public struct JobDirectory: Sendable {
         return JobDirectory(paths: paths, id: id)
     }
 
-    /// Removes the directory: the report file, the proxy socket and two empty directories (everything the job wrote was in
+    /// Removes the directory: the report file, the proxy socket, the CA certificate and two empty directories (everything the job wrote was in
     /// its own mount namespace), so three system calls; anything unexpected falls back to a recursive removal.
     public func remove() {
         unlink(paths.jailReport)
         unlink(paths.egressSocket)
+        unlink(paths.interceptionCertificate)
         if rmdir(paths.mountPoint) == 0 || errno == ENOENT, rmdir(paths.root) == 0 { return }
         try? FileManager.default.removeItem(atPath: paths.root)
     }

@@ -28,6 +28,10 @@ public struct SandboxConfiguration: Sendable {
     public var unsafeAllowMissingCgroups = false
     /// Resolves names for the egress proxies; `nil` asks the policy's name servers (or the system's).
     public var egressResolver: (any NameResolver)?
+    /// A PEM file of certificates the egress proxy also trusts when it re-originates TLS for a job holding
+    /// bound secrets (`OAUTH3_EGRESS_EXTRA_CA`): a deployment's internal CA, or the tests' local HTTPS host.
+    /// `nil`: the system's roots alone.
+    public var egressExtraTrustRoots: String?
     /// Gives Deno `--allow-all` instead of the manifest's permissions: the escape tests' "layers-only"
     /// mode, which proves the OS layers hold by themselves. Never for real jobs.
     public var unsafeOpenDenoPermissions = false

@@ -1,11 +1,15 @@
+import Egress
 import SkillManifest
 
 /// One skill to run: its exact source, its validated header, and the secret values it is granted.
 public struct SkillJob: Sendable {
     public var source: [UInt8]
     public var manifest: SkillManifest
-    /// Values for declared secrets (see ``SecretGrant``).
+    /// Values for declared secrets (see ``SecretGrant``), given to the job as environment variables.
     public var secrets: [SecretName: String]
+    /// Declared secrets bound to hosts: the job gets each one's placeholder, and its egress proxy writes the
+    /// value into request headers to those hosts (``EgressInterception``). Never also in ``secrets``.
+    public var boundSecrets: [BoundSecret]
     /// Overrides the header's `@timeout` (the operator's choice; still capped by the policy maximum).
     public var timeoutSeconds: Int?
     /// Warnings carried into the result.
@@ -16,13 +20,16 @@ public struct SkillJob: Sendable {
 
     public init(
         source: [UInt8], manifest: SkillManifest, secrets: [SecretName: String], timeoutSeconds: Int? = nil,
-        warnings: [String] = [], arguments: [SecretName: String] = [:]
+        warnings: [String] = [], arguments: [SecretName: String] = [:], boundSecrets: [BoundSecret] = []
     ) {
         self.source = source
         self.manifest = manifest
-        self.secrets = secrets
+        self.secrets = secrets.filter { secret in !boundSecrets.contains { $0.name == secret.key.rawValue } }
+        self.boundSecrets = boundSecrets
         self.timeoutSeconds = timeoutSeconds
         self.warnings = warnings
-        self.arguments = arguments.filter { secrets[$0.key] == nil && !manifest.secrets.contains($0.key) }
+        self.arguments = arguments.filter { argument in
+            secrets[argument.key] == nil && !manifest.secrets.contains(argument.key) && !boundSecrets.contains { $0.name == argument.key.rawValue }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Egress
+import Foundation
 import Jail
 import OAuth3Wire
 import SkillManifest
@@ -60,11 +61,17 @@ public struct SkillRunner: Sendable {
     public func plan(_ job: SkillJob, in directory: JobDirectory.Paths, cgroups: [String] = []) -> (deno: DenoCommand, jail: JailConfiguration) {
         let policy = configuration.policy
         let limits = policy.limits
-        let deno = DenoCommand(
-            manifest: job.manifest, secrets: job.secrets, limits: limits, refusedRanges: policy.egress.refusedRanges,
-            egressProxy: JailLayout.egressProxyURL, unsafeOpenPermissions: configuration.unsafeOpenDenoPermissions,
-            environmentArguments: job.arguments)
         let usesEgress = !job.manifest.network.isEmpty
+        let intercepts = usesEgress && !job.boundSecrets.isEmpty
+        // A bound secret's variable holds its placeholder, never its value.
+        var environmentSecrets = job.secrets
+        for secret in job.boundSecrets {
+            if case .success(let name) = SecretName.validate(secret.name) { environmentSecrets[name] = secret.placeholder }
+        }
+        let deno = DenoCommand(
+            manifest: job.manifest, secrets: environmentSecrets, limits: limits, refusedRanges: policy.egress.refusedRanges,
+            egressProxy: JailLayout.egressProxyURL, unsafeOpenPermissions: configuration.unsafeOpenDenoPermissions,
+            environmentArguments: job.arguments, interceptionCertificate: intercepts ? JailLayout.interceptionCertificate : nil)
 
         var jail = JailConfiguration(
             program: JailLayout.deno, arguments: deno.arguments, workingDirectory: JailLayout.home, reportPath: directory.jailReport)
@@ -76,6 +83,9 @@ public struct SkillRunner: Sendable {
         if usesEgress {
             // The proxy's socket, for the bridge; no resolver files: nothing inside resolves names.
             binds.append(FilesystemPlan.Bind(source: directory.egressSocket, target: JailLayout.egressSocket))
+            if intercepts {
+                binds.append(FilesystemPlan.Bind(source: directory.interceptionCertificate, target: JailLayout.interceptionCertificate))
+            }
             jail.egressBridge = EgressBridge(port: JailLayout.egressPort, socketPath: JailLayout.egressSocket)
         }
         let tmpfsBytes = UInt64(limits.tmpfsMiB) << 20
@@ -132,8 +142,10 @@ public struct SkillRunner: Sendable {
         if job.manifest.network.isEmpty {
             supervised = await supervise()
         } else {
-            let proxy = EgressProxy(declared: job.manifest.network, policy: configuration.policy.egress, resolver: resolver)
             do {
+                let proxy = EgressProxy(
+                    declared: job.manifest.network, policy: configuration.policy.egress, resolver: resolver,
+                    interception: try interception(for: job, in: directory.paths))
                 (supervised, transcript) = try await proxy.serve(
                     at: directory.paths.egressSocket, owner: (limits.uid, limits.gid), while: supervise)
             } catch {
@@ -153,13 +165,18 @@ public struct SkillRunner: Sendable {
         let jailFailure = directory.jailFailureReport()
         let outcome = OutcomeClassifier.classify(observation, usage: usage, jailFailure: jailFailure)
 
-        let redactor = Redactor(secrets: job.secrets)
+        // Bound values never entered the job, but an upstream may echo one back: redact them as well.
+        var values = job.secrets
+        for secret in job.boundSecrets {
+            if case .success(let name) = SecretName.validate(secret.name) { values[name] = secret.value }
+        }
+        let redactor = Redactor(secrets: values)
         let stdout = redactor.redact(observation.stdout.bytes, truncated: observation.stdout.overflowed)
         let stderr = redactor.redact(observation.stderr.bytes, truncated: observation.stderr.overflowed)
         // Host names in the transcript are the job's own strings, lowercased by the proxy: redact the
         // secrets' lowercase forms there too, or a secret in a host name would reach the result.
         let network = transcript.map { transcript in
-            let lowercase = Redactor(secrets: job.secrets.mapValues { $0.lowercased() })
+            let lowercase = Redactor(secrets: values.mapValues { $0.lowercased() })
             return transcript.redacted { String(decoding: lowercase.redact(redactor.redact(Array($0.utf8))), as: UTF8.self) }
         }
         var exitCode: Int32?
@@ -189,6 +206,20 @@ public struct SkillRunner: Sendable {
 }
 
 extension SkillRunner {
+    /// For a job holding bound secrets and hosts: its own CA (the certificate written where the jail binds
+    /// it, readable by the job's user; the key stays here) and the proxy's substitution; `nil` otherwise.
+    func interception(for job: SkillJob, in directory: JobDirectory.Paths) throws -> EgressInterception? {
+        guard !job.boundSecrets.isEmpty, !job.manifest.network.isEmpty else { return nil }
+        let authority = try InterceptionAuthority(hosts: job.manifest.network)
+        guard FileManager.default.createFile(atPath: directory.interceptionCertificate, contents: Data(authority.certificatePEM.utf8)),
+            chmod(directory.interceptionCertificate, 0o644) == 0
+        else {
+            throw SandboxError.egress("cannot write the job's CA certificate to \(directory.interceptionCertificate)")
+        }
+        return try EgressInterception(
+            secrets: job.boundSecrets, authority: authority, extraTrustRootsPEM: configuration.egressExtraTrustRoots)
+    }
+
     /// Tears the cgroup down outside the job's task: a cancelled task (shutdown) must still wait until
     /// every process of the job is gone and the cgroup removed.
     static func destroy(_ cgroup: JobCgroup?) async {

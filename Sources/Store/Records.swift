@@ -85,6 +85,8 @@ public struct SecretRecord: Codable, Sendable, Hashable, FetchableRecord, Persis
     public var sealed: Data
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// For a bound secret: its binding's canonical JSON, authenticated by ``sealed`` (see `Vault.seal(_:name:tenant:binding:)`).
+    public var binding: String?
 }
 
 /// A session: the policy a human approved for a scope, and its use.

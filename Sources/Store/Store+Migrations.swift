@@ -133,6 +133,10 @@ extension Store {
             }
             try db.alter(table: "session") { t in t.add(column: "consentJSON", .text) }
         }
+        migrator.registerMigration("v5: secret bindings") { db in
+            // A bound secret's hosts and placement, as the canonical JSON its sealed value authenticates.
+            try db.alter(table: "secret") { t in t.add(column: "binding", .text) }
+        }
         return migrator
     }
 }

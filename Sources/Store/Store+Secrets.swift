@@ -3,18 +3,22 @@ import GRDB
 import Vault
 
 extension Store {
-    /// Stores `sealed` as the secret `name` of `tenant`, replacing any previous value. Only sealed values
-    /// can be passed: plaintext cannot reach the database through this API.
-    public func putSecret(_ sealed: SealedSecret, name: String, tenant: String, at now: Int64) async throws {
+    /// Stores `sealed` as the secret `name` of `tenant`, replacing any previous value and binding. Only
+    /// sealed values can be passed: plaintext cannot reach the database through this API.
+    /// - Parameter binding: a bound secret's canonical binding, the one `sealed` authenticates; `nil` for an unbound one.
+    public func putSecret(_ sealed: SealedSecret, name: String, tenant: String, binding: String? = nil, at now: Int64) async throws {
         try await writer.write { db in
             if var existing = try SecretRecord.fetchOne(db, key: ["tenantId": tenant, "name": name]) {
                 existing.sealed = sealed.combined
                 existing.updatedAt = now
+                existing.binding = binding
                 try existing.update(db)
             } else {
-                try SecretRecord(tenantId: tenant, name: name, sealed: sealed.combined, createdAt: now, updatedAt: now).insert(db)
+                try SecretRecord(tenantId: tenant, name: name, sealed: sealed.combined, createdAt: now, updatedAt: now, binding: binding).insert(db)
             }
-            try Self.appendAudit(db, tenant: tenant, job: nil, event: "secret.set", detail: ["name": name], at: now)
+            var detail = ["name": name]
+            if let binding { detail["binding"] = binding }
+            try Self.appendAudit(db, tenant: tenant, job: nil, event: "secret.set", detail: detail, at: now)
         }
     }
 
@@ -25,11 +29,11 @@ extension Store {
         }
     }
 
-    /// The sealed values of the named secrets that exist.
-    public func sealedSecrets(tenant: String, names: [String]) async throws -> [String: SealedSecret] {
+    /// The sealed values of the named secrets that exist, each with its binding (`nil` for an unbound secret).
+    public func sealedSecrets(tenant: String, names: [String]) async throws -> [String: (sealed: SealedSecret, binding: String?)] {
         try await writer.read { db in
             let records = try SecretRecord.filter(Column("tenantId") == tenant && names.contains(Column("name"))).fetchAll(db)
-            return Dictionary(uniqueKeysWithValues: records.map { ($0.name, SealedSecret(stored: $0.sealed)) })
+            return Dictionary(uniqueKeysWithValues: records.map { ($0.name, (SealedSecret(stored: $0.sealed), $0.binding)) })
         }
     }
 

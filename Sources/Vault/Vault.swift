@@ -21,9 +21,12 @@ public struct Vault: Sendable {
     }
 
     /// Seals `value`, the secret `name` of `tenant`.
-    public func seal(_ value: String, name: String, tenant: String) throws(VaultError) -> SealedSecret {
+    /// - Parameter binding: the canonical text of the hosts the value may be sent to, for a bound secret.
+    ///   It is authenticated with the value, so whoever holds the database cannot rebind a secret to a host
+    ///   of theirs (or unbind it into a job's environment): the value then no longer opens.
+    public func seal(_ value: String, name: String, tenant: String, binding: String? = nil) throws(VaultError) -> SealedSecret {
         do {
-            let box = try AES.GCM.seal(Data(value.utf8), using: key, authenticating: Self.associatedData(name: name, tenant: tenant))
+            let box = try AES.GCM.seal(Data(value.utf8), using: key, authenticating: Self.associatedData(name: name, tenant: tenant, binding: binding))
             guard let combined = box.combined else { throw VaultError.sealing("no combined representation") }
             return SealedSecret(combined)
         } catch let error as VaultError {
@@ -33,11 +36,11 @@ public struct Vault: Sendable {
         }
     }
 
-    /// Opens a sealed secret; fails if the key, the tenant or the name differ from when it was sealed.
-    public func open(_ sealed: SealedSecret, name: String, tenant: String) throws(VaultError) -> String {
+    /// Opens a sealed secret; fails if the key, the tenant, the name or the binding differ from when it was sealed.
+    public func open(_ sealed: SealedSecret, name: String, tenant: String, binding: String? = nil) throws(VaultError) -> String {
         do {
             let box = try AES.GCM.SealedBox(combined: sealed.combined)
-            let plain = try AES.GCM.open(box, using: key, authenticating: Self.associatedData(name: name, tenant: tenant))
+            let plain = try AES.GCM.open(box, using: key, authenticating: Self.associatedData(name: name, tenant: tenant, binding: binding))
             return String(decoding: plain, as: UTF8.self)
         } catch {
             throw .opening(name: name)
@@ -64,8 +67,10 @@ public struct Vault: Sendable {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(purpose.utf8), outputByteCount: 32)
     }
 
-    static func associatedData(name: String, tenant: String) -> Data {
-        Data("oauth3-secret/v1\u{0}\(tenant)\u{0}\(name)".utf8)
+    /// `oauth3-secret/v1` for a value the job receives itself; `oauth3-secret/v2` with the binding for a bound one.
+    static func associatedData(name: String, tenant: String, binding: String? = nil) -> Data {
+        guard let binding else { return Data("oauth3-secret/v1\u{0}\(tenant)\u{0}\(name)".utf8) }
+        return Data("oauth3-secret/v2\u{0}\(tenant)\u{0}\(name)\u{0}\(binding)".utf8)
     }
 }
 

@@ -15,7 +15,8 @@ import SystemPackage
 /// 1. the proxy alone: a client fetching from a loopback server directly, and through a job's egress proxy
 ///    (unix socket in, vetted TCP out); latency of a small request and throughput of a large one;
 /// 2. the whole path a skill uses: `fetch` in bare Deno straight to the server, against `fetch` in a sandboxed
-///    job (Deno → the jail's bridge → unix socket → proxy → server), timed inside Deno.
+///    job (Deno → the jail's bridge → unix socket → proxy → server), timed inside Deno;
+/// 3. what TLS interception (a job holding bound secrets) adds to one HTTPS request (``InterceptionBench``).
 /// The server is on loopback, which the proxy's floor refuses; the benchmark alone lifts the floor.
 struct EgressBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -103,6 +104,9 @@ struct EgressBenchCommand: AsyncParsableCommand {
         print(Self.row("download of \(sizeMib) MiB, bare Deno", bareStats.mibps, "MiB/s"))
         print(Self.row("download of \(sizeMib) MiB, sandboxed job", jailStats.mibps, "MiB/s"))
         print(Self.row("  transcript of the sandboxed job: bytes received", Double(jailed.network?.connections.last?.bytesReceived ?? 0), "B"))
+
+        print("3. a job holding a bound secret: one HTTPS request through a tunnel, and through interception")
+        try await InterceptionBench.run(requests: requests, policy: policy)
     }
 
     enum Path {

@@ -1,15 +1,23 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The egress benchmark's download server, on loopback: answers `GET /bytes/N` with N bytes and closes.
-/// In process, so both paths (direct and through the proxy) fetch from the same server.
+/// In process, so both paths (direct and through the proxy) fetch from the same server; over TLS for the
+/// interception benchmark.
 final class EgressBenchServer: Sendable {
     let channel: any Channel
     var port: Int { channel.localAddress!.port! }
 
-    init() async throws {
+    /// - Parameter tls: serve HTTPS with this context (the interception benchmark); plain HTTP without.
+    init(tls: NIOSSLContext? = nil) async throws {
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { $0.pipeline.addHandler(DownloadHandler()) }
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try channel.pipeline.syncOperations.addHandler(DownloadHandler())
+                }
+            }
             .bind(host: "127.0.0.1", port: 0).get()
     }
 

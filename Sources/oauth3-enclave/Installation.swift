@@ -26,6 +26,8 @@ struct Installation {
         var workDir: String?
         @Option(help: "User namespaces for jobs: automatic (when the kernel allows; the default), required, or unsafe-disabled ($OAUTH3_USER_NAMESPACE).")
         var userNamespace: SandboxConfiguration.UserNamespaceMode?
+        @Option(help: "PEM file of extra CA certificates the egress proxy trusts for upstreams of jobs holding bound secrets, besides the system's roots ($OAUTH3_EGRESS_EXTRA_CA).")
+        var egressExtraCa: String?
         @Flag(help: "Run jobs without cgroups (no memory, pids or cpu limits) where they cannot be created.")
         var unsafeAllowMissingCgroups = false
     }
@@ -69,6 +71,7 @@ struct Installation {
             configuration.userNamespace = mode
         }
         configuration.unsafeAllowMissingCgroups = options.unsafeAllowMissingCgroups
+        configuration.egressExtraTrustRoots = options.egressExtraCa ?? ServeEnvironment.egressExtraCA.value(in: ProcessInfo.processInfo.environment)
         return configuration
     }
 

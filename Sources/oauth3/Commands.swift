@@ -92,6 +92,8 @@ struct Secrets: AsyncParsableCommand {
         @Argument var name: String
         @Option(help: "Read the value from this environment variable instead of stdin.") var fromEnv: String?
         @Flag(help: "Seal the value to the enclave (HPKE) after checking its attestation, so a relay never sees it.") var seal = false
+        @Option(name: .customLong("host"), help: "Bind the secret to this host (repeatable; @network's form, e.g. api.github.com): jobs get a placeholder, and the enclave's egress proxy writes the value into request headers to these hosts only.")
+        var hosts: [String] = []
         @OptionGroup var expectation: ExpectationOptions
         @OptionGroup var connection: Connection
         func run() async throws {
@@ -108,12 +110,16 @@ struct Secrets: AsyncParsableCommand {
                 expectation.warnings()
                 let (wanted, pinned) = try expectation.expectation(for: try connection.baseURL)
                 if let pinned { Output.note("📌 sealing only to the pinned enclave: \(pinned.summary)") }
-                try await connection.client().putSealedSecret(name, value: value, expecting: wanted)
-                Output.note("🔒 \(name) sealed to the attested enclave and stored")
+                try await connection.client().putSealedSecret(name, value: value, expecting: wanted, hosts: hosts.isEmpty ? nil : hosts)
+                Output.note("🔒 \(name) sealed to the attested enclave and stored" + bound)
             } else {
-                try await connection.client().putSecret(name, value: value)
-                Output.note("🔒 \(name) stored sealed")
+                try await connection.client().putSecret(name, value: value, hosts: hosts.isEmpty ? nil : hosts)
+                Output.note("🔒 \(name) stored sealed" + bound)
             }
+        }
+
+        private var bound: String {
+            hosts.isEmpty ? "" : ", bound to \(hosts.joined(separator: ", ")) (jobs see a placeholder)"
         }
     }
 

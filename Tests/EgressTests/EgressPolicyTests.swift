@@ -120,7 +120,8 @@ func refusalCodes() {
     let all: [EgressRefusal] = [
         .badRequest("x"), .rawAddress("1.2.3.4"), .undeclared(ProxyTarget(host: "a", port: 1)), .unresolved("a", reason: "x"),
         .refusedAddress(address, range: IPRange("127.0.0.0/8")!, widenable: false), .connectionLimit(1, concurrent: true),
-        .byteLimit(1), .unreachable("x"),
+        .byteLimit(1), .unreachable("x"), .placeholderUnbound(secret: "S", ProxyTarget(host: "a", port: 1)),
+        .placeholderInURL(secret: "S"), .placeholderInBody(secret: "S"), .placeholderInPlainHTTP(secret: "S"), .upstreamTLS("x"),
     ]
     #expect(all.map(\.code) == EgressRefusal.codes)
 }

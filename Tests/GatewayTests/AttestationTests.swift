@@ -231,19 +231,33 @@ struct AttestationTests {
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(try await daemon.raw("GET", "/v1/attestation?nonce=\(nonce)").body.utf8))
         let recipient = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: bytes(fromHex: document["hpke_public_key"]!.stringValue!)!)
         let tenant = try await agent.me().tenantId
-        func sealed(for name: String, tamper: Bool = false) throws -> Data {
-            // The info as docs/attestation.md writes it: "oauth3-enclave/secret/v1" NUL tenant NUL name.
-            let info = Data("oauth3-enclave/secret/v1".utf8) + [0] + Data(tenant.utf8) + [0] + Data(name.utf8)
+        func sealed(for name: String, tamper: Bool = false, sealedHosts: [String]? = nil, sentHosts: [String]? = nil) throws -> Data {
+            // The info as docs/attestation.md writes it: "oauth3-enclave/secret/v1" NUL tenant NUL name [NUL "hosts=" hosts joined by commas].
+            var info = Data("oauth3-enclave/secret/v1".utf8) + [0] + Data(tenant.utf8) + [0] + Data(name.utf8)
+            if let sealedHosts { info += [0] + Data("hosts=\(sealedHosts.joined(separator: ","))".utf8) }
             var sender = try HPKE.Sender(recipientKey: recipient, ciphersuite: .Curve25519_SHA256_ChachaPoly, info: info)
             var ciphertext = Array(try sender.seal(Data("v".utf8)))
             if tamper { ciphertext[0] ^= 1 }
-            return try JSONEncoder().encode(SecretValue(sealed: SealedValue(enc: sender.encapsulatedKey.map { String(format: "%02x", $0) }.joined(), ciphertext: ciphertext.map { String(format: "%02x", $0) }.joined())))
+            return try JSONEncoder().encode(
+                SecretValue(
+                    sealed: SealedValue(enc: sender.encapsulatedKey.map { String(format: "%02x", $0) }.joined(), ciphertext: ciphertext.map { String(format: "%02x", $0) }.joined()),
+                    hosts: sentHosts))
         }
         let headers = ["Content-Type": "application/json", "Authorization": "Bearer \(agent.apiKey!)"]
         #expect(try await daemon.raw("PUT", "/secrets/OTHER", body: try sealed(for: "OTHER"), headers: headers).status == 200)
         let moved = try await daemon.raw("PUT", "/secrets/MOVED", body: try sealed(for: "OTHER"), headers: headers)
         #expect(moved.status == 400 && moved.body.contains("cannot open the sealed secret"))
         #expect(try await daemon.raw("PUT", "/secrets/OTHER", body: try sealed(for: "OTHER", tamper: true), headers: headers).status == 400)
+        // A bound secret's hosts are sealed with it: a relay can neither change nor strip them.
+        let hosts = ["api.github.com"]
+        #expect(try await daemon.raw("PUT", "/secrets/BOUND", body: try sealed(for: "BOUND", sealedHosts: hosts, sentHosts: hosts), headers: headers).status == 200)
+        let rebound = try await daemon.raw("PUT", "/secrets/BOUND", body: try sealed(for: "BOUND", sealedHosts: hosts, sentHosts: ["evil.example"]), headers: headers)
+        #expect(rebound.status == 400 && rebound.body.contains("cannot open the sealed secret"))
+        #expect(try await daemon.raw("PUT", "/secrets/BOUND", body: try sealed(for: "BOUND", sealedHosts: hosts), headers: headers).status == 400)
+        #expect(try await agent.secrets().secrets.first { $0.name == "BOUND" }?.binding?.hosts == ["api.github.com:443"])
+        // The client seals them the same way.
+        try await agent.putSealedSecret("CLIENT_BOUND", value: "v", expecting: expectation, hosts: ["*.example.com"])
+        #expect(try await agent.secrets().secrets.first { $0.name == "CLIENT_BOUND" }?.binding?.hosts == ["*.example.com:443"])
     }
 }
 

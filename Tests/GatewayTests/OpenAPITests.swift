@@ -111,6 +111,7 @@ struct OpenAPITests {
             sessionId: "session_0123456789abcdef", timeoutSeconds: 30, createdAt: 1)
         (request.tenantId, request.accountName, request.args) = ("tenant_0123456789abcdef", "Ada", ["N": "1"])
         (request.enclave, request.passkeyRequired) = (EnclaveIdentity(appId: "00", composeHash: hash, development: true), true)
+        request.secretBindings = ["GH_TOKEN": SecretBinding(hosts: ["api.github.com:443"], placement: "header")]
         let statement = ConsentStatement(
             purpose: "decide", tenantId: "tenant_0123456789abcdef", subject: "exec_0123456789abcdef", decision: "approve", level: "scope", codeSha256: hash,
             hosts: ["api.github.com:443"], secrets: ["GH_TOKEN"], suppliedSecrets: ["GH_TOKEN"], args: ["N": "1"], timeoutSeconds: 30, anyCode: true,
@@ -132,7 +133,7 @@ struct OpenAPITests {
             ("HistoryResponse", try encoded(HistoryResponse(history: [
                 HistoryEntry(requestId: "exec_0123456789abcdef", skillId: "hello", codeSha256: hash, status: "completed", approvedBy: "token", outcome: "ok", createdAt: 1, completedAt: 2),
             ]))),
-            ("SecretList", try encoded(SecretList(secrets: [SecretInfo(name: "X", createdAt: 1, updatedAt: 2)]))),
+            ("SecretList", try encoded(SecretList(secrets: [SecretInfo(name: "X", createdAt: 1, updatedAt: 2, binding: SecretBinding(hosts: ["api.github.com:443"], placement: "header"))]))),
             ("SignupResponse", try encoded(SignupResponse(tenantId: "tenant_0123456789abcdef", apiKey: "oauth3_x"))),
             ("ApproverInfo", try encoded(ApproverInfo(credentialId: "AA", name: "phone", algorithm: -7, createdAt: 1))),
             ("TrustedCodeInfo", try encoded(TrustedCodeInfo(codeSha256: hash, createdAt: 1, expiresAt: 2, maxRuns: 3, runs: 1, byPasskey: true))),

@@ -22,6 +22,19 @@ struct VaultTests {
         #expect(try vault.seal("ghp_123", name: "GH_TOKEN", tenant: "t1") != sealed, "a fresh nonce each time")
     }
 
+    @Test("A bound secret opens only with the binding it was sealed with: rebinding or unbinding it in the database fails")
+    func hostBinding() throws {
+        let binding = #"{"hosts":["api.github.com:443"],"placement":"header"}"#
+        let sealed = try vault.seal("ghp_bound", name: "GH_TOKEN", tenant: "t1", binding: binding)
+        #expect(try vault.open(sealed, name: "GH_TOKEN", tenant: "t1", binding: binding) == "ghp_bound")
+        #expect(throws: VaultError.self) { try vault.open(sealed, name: "GH_TOKEN", tenant: "t1") }
+        #expect(throws: VaultError.self) {
+            try vault.open(sealed, name: "GH_TOKEN", tenant: "t1", binding: #"{"hosts":["evil.example:443"],"placement":"header"}"#)
+        }
+        let unbound = try vault.seal("ghp_env", name: "GH_TOKEN", tenant: "t1")
+        #expect(throws: VaultError.self) { try vault.open(unbound, name: "GH_TOKEN", tenant: "t1", binding: binding) }
+    }
+
     @Test("The canary tells a vault's own key from another")
     func canary() throws {
         let canary = try vault.canary()

@@ -1,3 +1,4 @@
+import Egress
 import Foundation
 import Jail
 import OAuth3Wire
@@ -54,14 +55,16 @@ public enum Fixture {
     /// manifest asks for): an escape that "failed" in a weaker jail proves nothing about the one shipped,
     /// so a weaker one throws ``WeakerSandbox`` unless the test built such a runner on purpose and says so.
     public static func run(
-        _ source: String, secrets: [String: String] = [:], timeout: Int? = nil, runner: SkillRunner? = nil,
+        _ source: String, secrets: [String: String] = [:], boundSecrets: [BoundSecret] = [], timeout: Int? = nil, runner: SkillRunner? = nil,
         unsafeAcceptWeakerSandbox: Bool = false
     ) async throws -> RunResult {
         let manifest = try SkillManifest.parse(source)
         let grant = SecretGrant(manifest: manifest, provided: secrets)
         let runner = if let runner { runner } else { try await Fixture.runner() }
         let result = try await runner.run(
-            SkillJob(source: Array(source.utf8), manifest: manifest, secrets: grant.granted, timeoutSeconds: timeout, warnings: grant.warnings))
+            SkillJob(
+                source: Array(source.utf8), manifest: manifest, secrets: grant.granted, timeoutSeconds: timeout, warnings: grant.warnings,
+                boundSecrets: boundSecrets))
         let sandbox = result.sandbox
         let network = manifest.network.isEmpty ? "loopback" : "proxy"
         let cgroups = expectedCgroups.map { sandbox.cgroups == $0 } ?? (sandbox.cgroups != "none")

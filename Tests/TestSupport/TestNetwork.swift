@@ -27,9 +27,9 @@ public struct TestNetwork: Sendable {
     public static func shared() async throws -> TestNetwork { try await started.value }
 
     private static let started = Task { try await TestNetwork.start() }
-    private static let name = "o3t\(getpid())"
+    static let name = "o3t\(getpid())"
     /// The helpers' stdin: they exit when it closes, which happens when this process ends, however it ends.
-    nonisolated(unsafe) private static let lifelines = [Pipe(), Pipe()]
+    nonisolated(unsafe) static let lifelines = [Pipe(), Pipe(), Pipe(), Pipe(), Pipe(), Pipe()]
 
     /// The names the stub answers, and which of them the policy widens into the test subnet.
     static func zone(subnet: String) -> [String: Any] {
