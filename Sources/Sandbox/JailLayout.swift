@@ -8,8 +8,11 @@ public enum JailLayout {
     public static let tmp = "/tmp"
     /// DENO_DIR (caches, `localStorage`), a tmpfs: nothing survives into the next job.
     public static let denoDir = "/deno"
-    /// The egress proxy's unix socket, bound in for jobs that declared hosts (only the bridge connects to it).
-    public static let egressSocket = "/run/oauth3/egress.sock"
+    /// The directory of the egress proxy's socket, bound in read-only (empty for a job without hosts).
+    public static let egressDirectory = "/run/oauth3"
+    /// The egress proxy's unix socket, present for jobs that declared hosts (only the bridge connects to it;
+    /// seccomp keeps Deno from opening unix sockets at all).
+    public static let egressSocket = egressDirectory + "/egress.sock"
     /// The loopback port the bridge listens on inside the job's network namespace.
     public static let egressPort: UInt16 = 3128
     /// What Deno's `HTTP_PROXY` and `HTTPS_PROXY` say.

@@ -28,6 +28,8 @@ public struct SandboxConfiguration: Sendable {
     public var unsafeAllowMissingCgroups = false
     /// Resolves names for the egress proxies; `nil` asks the policy's name servers (or the system's).
     public var egressResolver: (any NameResolver)?
+    /// Jails prepared ahead of jobs (off by default: the daemon turns it on, one-shot runs do not need it).
+    public var pool = JailPoolConfiguration()
     /// Gives Deno `--allow-all` instead of the manifest's permissions: the escape tests' "layers-only"
     /// mode, which proves the OS layers hold by themselves. Never for real jobs.
     public var unsafeOpenDenoPermissions = false
