@@ -17,8 +17,14 @@ public struct SkillRunner: Sendable {
     /// Prepares a runner: inspects the machine once (Deno, namespaces, cgroups). A pool, if configured,
     /// starts empty: ``JailPool/fill()`` prepares its jails, and the first job fills it too.
     /// - Throws: ``SandboxError`` when a required isolation layer is missing.
-    public init(configuration: SandboxConfiguration) async throws(SandboxError) {
-        let host = try await SandboxHost.inspect(configuration)
+    /// - Parameter hostCache: a directory to remember the inspection in for this boot (one-shot runs);
+    ///   `nil` inspects afresh.
+    public init(configuration: SandboxConfiguration, hostCache: String? = nil) async throws(SandboxError) {
+        let host = if let hostCache {
+            try await SandboxHost.inspect(configuration, cachingIn: hostCache)
+        } else {
+            try await SandboxHost.inspect(configuration)
+        }
         try self.init(configuration: configuration, host: host)
     }
 
