@@ -35,7 +35,7 @@ public struct EnclaveMetrics: Sendable {
     private let pool: [String: Counter]
     private let poolIdle: Gauge
     /// The pool's counts already added to ``pool`` (the pool counts; the counters follow at each scrape).
-    private let poolReported = Mutex(JailPool.Statistics())
+    private let poolReported = PoolReported()
 
     /// Registers every series at zero, so a scrape shows them before the first job.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -138,10 +138,7 @@ public struct EnclaveMetrics: Sendable {
     /// scrape, and the pool's counters brought up to `pool`'s counts (`nil`: no pool).
     func exposition(queued: Int, runningNow: Int, heldLongPolls: Int, pool counts: JailPool.Statistics? = nil) -> [UInt8] {
         if let counts {
-            let before = poolReported.withLock { reported in
-                defer { reported = counts }
-                return reported
-            }
+            let before = poolReported.exchange(counts)
             pool["hit"]?.increment(by: Int64(max(0, counts.hits - before.hits)))
             pool["miss"]?.increment(by: Int64(max(0, counts.misses - before.misses)))
             pool["discarded"]?.increment(by: Int64(max(0, counts.discarded - before.discarded)))
@@ -152,5 +149,18 @@ public struct EnclaveMetrics: Sendable {
         running.set(Int64(runningNow))
         longPolls.set(Int64(heldLongPolls))
         return registry.emitToBuffer()
+    }
+}
+
+/// The pool's counts already added to the metrics' counters (a class: a `Mutex` cannot live in a copyable struct).
+private final class PoolReported: Sendable {
+    private let counts = Mutex(JailPool.Statistics())
+
+    /// Records `counts` as reported and returns what was reported before.
+    func exchange(_ new: JailPool.Statistics) -> JailPool.Statistics {
+        counts.withLock { counts in
+            defer { counts = new }
+            return counts
+        }
     }
 }

@@ -20,7 +20,7 @@ public enum Contain {
         do throws(JailFailure) {
             let daemon = try DaemonWatch(supervisor: configuration.supervisor)
             // A prepared jail reads the environment only once claimed, inside (``Claim``).
-            let environment = configuration.prepared ? nil : try Environment.read(from: 0)
+            let environment: Environment? = if configuration.prepared { nil } else { try Environment.read(from: 0) }
             try Session.enter()
             let placement = try Cgroup.place(configuration.cgroups)
             try Identity.clearSupplementaryGroups()

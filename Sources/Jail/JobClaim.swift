@@ -74,9 +74,11 @@ public struct JobClaim: Sendable, Hashable {
         guard bytes.isEmpty || bytes.last == 0 else { throw JailFailure(.claim, "the last word is not NUL-terminated") }
         let words = bytes.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
         // The jail's own decoder, on a configuration that has nothing else: only the job-dependent flags may appear.
+        let flags: [String] = Array(words.prefix { $0 != "--" })
+        let arguments: [String] = Array(words.drop { $0 != "--" }.dropFirst())
         let decoded: JailConfiguration
-        do {
-            decoded = try JailConfiguration(arguments: ["--root", "/"] + words.prefix { $0 != "--" } + ["--", "/"] + words.drop { $0 != "--" }.dropFirst())
+        do throws(JailUsageError) {
+            decoded = try JailConfiguration(arguments: ["--root", "/"] + flags + ["--", "/"] + arguments)
         } catch {
             throw JailFailure(.claim, error.message)
         }

@@ -44,6 +44,12 @@ public actor JailPool {
     /// The jails waiting now.
     var waitingJails: [PreparedJail] { waiting }
 
+    /// Waits until every jail waiting now is prepared; `false` if one failed (benchmarks measure warm jails).
+    public func awaitPrepared() async -> Bool {
+        for jail in waiting where !(await jail.awaitReadiness()) { return false }
+        return true
+    }
+
     /// Prepares jails up to the pool's size (at start, and after each job).
     public func fill() {
         retireExpired()

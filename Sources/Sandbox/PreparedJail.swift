@@ -113,7 +113,7 @@ final class PreparedJail: Sendable {
         let configuration = Configuration(
             executable: .path(FilePath(executable)), arguments: Arguments(arguments), environment: .custom([[UInt8]]()),
             platformOptions: options)
-        let execution: ExecutionResult<(CappedBuffer, CappedBuffer), CustomWriteInput, SequenceOutput, SequenceOutput>
+        let execution: ExecutionResult<(CappedBuffer, CappedBuffer), SequenceOutput, SequenceOutput>
         do {
             execution = try await Subprocess.run(configuration, input: .inputWriter, output: .sequence, error: .sequence) { running in
                 control.started(pid: running.processIdentifier.value)
@@ -125,8 +125,9 @@ final class PreparedJail: Sendable {
                 ready.set(prepared)
                 if prepared, let claim = await claim.value {
                     claimedAt = clock.now
+                    let deadline = claimedAt + claim.timeout
                     watchdog = Task { [control] in
-                        try await Task.sleep(until: claimedAt + claim.timeout, clock: clock)
+                        try await Task.sleep(until: deadline, clock: clock)
                         control.expire()
                     }
                     // A jail that died meanwhile closed its stdin: the observation says how it ended.
