@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Egress
 import Jail
+import SkillManifest
 
 /// The part of a job's jail that is the same for every job of a runner: the new root (Deno, its
 /// libraries, the egress socket's directory, the tmpfs mounts), the user, the cgroup, the seccomp filter.

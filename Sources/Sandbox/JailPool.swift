@@ -19,6 +19,8 @@ public actor JailPool {
         public var retired = 0
         /// Jails waiting now.
         public var idle = 0
+
+        public init() {}
     }
 
     private let configuration: JailPoolConfiguration

@@ -47,14 +47,14 @@ struct JailPoolTests {
         let pool = try #require(runner.pool)
         await pool.fill()
         try await awaitPrepared(pool, count: 1)
-        let first = try await pool.waitingJails[0]
+        let first = await pool.waitingJails[0]
         let writer = try await Fixture.run(
             "// @skill writer\nDeno.writeTextFileSync('/tmp/left-behind', 'x'); console.log(Deno.readTextFileSync('/tmp/left-behind'))\n",
             runner: runner)
         #expect(writer.outcome == .ok && writer.stdout == "x\n", "\(writer.stderr)")
         #expect(first.hasEnded)  // the jail that ran it is gone
         try await awaitPrepared(pool, count: 1)  // refilled
-        #expect(try await pool.waitingJails[0] !== first)
+        #expect(await pool.waitingJails[0] !== first)
         let reader = try await Fixture.run(
             "// @skill reader\ntry { Deno.readTextFileSync('/tmp/left-behind'); console.log('seen') } catch { console.log('fresh') }\n",
             runner: runner)
@@ -91,7 +91,7 @@ struct JailPoolTests {
         let pool = try #require(runner.pool)
         await pool.fill()
         try await awaitPrepared(pool, count: 1)
-        let jail = try await pool.waitingJails[0]
+        let jail = await pool.waitingJails[0]
         let pid = try #require(jail.processID)
         kill(-pid, SIGKILL)  // the jail's whole process group, as an operator's stray kill would
         try await waitUntil("the killed jail ended") { jail.hasEnded }
@@ -113,7 +113,7 @@ struct JailPoolTests {
         #expect(processes(under: workRoot).count >= 4)  // each jail: outside and init
         await pool.shutdown()
         #expect(processes(under: workRoot) == [])
-        #expect(jails.allSatisfy(\.hasEnded))
+        #expect(jails.allSatisfy { $0.hasEnded })
         for jail in jails {
             #expect(!FileManager.default.fileExists(atPath: jail.directory.paths.root))
             for directory in jail.cgroup?.directories ?? [] { #expect(!FileManager.default.fileExists(atPath: directory)) }
