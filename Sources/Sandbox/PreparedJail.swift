@@ -33,7 +33,9 @@ final class PreparedJail: Sendable {
     let startedAt: ContinuousClock.Instant
     /// `true` once init waits for the claim; `false` if the jail ended before that.
     private let ready = OneShot<Bool>()
-    private let claim = OneShot<Claim?>()
+    /// Set once: a reservation (which later receives the job's input, or `nil` when given up), or `nil`
+    /// when the jail ended or was retired before anyone reserved it.
+    private let claim = OneShot<OneShot<Claim?>?>()
     private let observation = OneShot<Result<ProcessObservation, SandboxError>>()
     private let control = JobControl()
 
@@ -78,21 +80,32 @@ final class PreparedJail: Sendable {
     /// Waits until the jail is prepared or has failed.
     func awaitReadiness() async -> Bool { await ready.value }
 
+    /// Takes the jail for one job, before its input exists (the egress proxy needs the jail's directory
+    /// first). `false` when it cannot run a job any more: it ended while it waited, or was retired, or taken.
+    func reserve() -> Bool {
+        claim.set(OneShot())
+    }
+
     /// Runs one job: hands the jail `input` (waiting first, if it is still preparing) and supervises it to
     /// its end, `timeout` counted from now. A cancelled caller (shutdown) kills the job at once.
     /// If the jail failed before it was ready, the result is that failure's observation, with no input written.
     func run(input: [UInt8], timeout: Duration) async -> Result<ProcessObservation, SandboxError> {
         await withTaskCancellationHandler {
-            claim.set(Claim(input: input, timeout: timeout))
+            _ = reserve()  // a cold jail is run without a reservation
+            await claim.value?.set(Claim(input: input, timeout: timeout))
             return await observation.value
         } onCancel: {
             control.cancel()
         }
     }
 
-    /// Kills a jail nobody claimed and waits for its process to end.
+    /// Kills a jail nobody ran (waiting in the pool, or reserved and given up) and waits for its process to end.
     func retire() async {
-        if claim.set(nil) { control.cancel() }
+        if claim.set(nil) {
+            control.cancel()
+        } else if let reserved = await claim.value, reserved.set(nil) {
+            control.cancel()
+        }
         _ = await observation.value
     }
 
@@ -118,12 +131,9 @@ final class PreparedJail: Sendable {
             execution = try await Subprocess.run(configuration, input: .inputWriter, output: .sequence, error: .sequence) { running in
                 control.started(pid: running.processIdentifier.value)
                 async let err = Self.drain(running.standardError, cap: stderrCap, control: control)
-                var output = running.standardOutput.makeAsyncIterator()
-                var stdout = CappedBuffer(cap: stdoutCap)
-                let first = try await output.next()
-                let prepared = first.map { $0.withUnsafeBytes { $0.first == JailConfiguration.preparedSignal } } ?? false
-                ready.set(prepared)
-                if prepared, let claim = await claim.value {
+                async let out = Self.drainOutput(running.standardOutput, cap: stdoutCap, control: control, ready: ready, claim: claim)
+                let prepared = await ready.value
+                if prepared, let reserved = await claim.value, let claim = await reserved.value {
                     claimedAt = clock.now
                     let deadline = claimedAt + claim.timeout
                     watchdog = Task { [control] in
@@ -132,20 +142,13 @@ final class PreparedJail: Sendable {
                     }
                     // A jail that died meanwhile closed its stdin: the observation says how it ended.
                     _ = try? await running.standardInputWriter.write(claim.input)
-                    if let rest = first?.withUnsafeBytes({ Array($0.dropFirst()) }), !rest.isEmpty {
-                        _ = rest.withUnsafeBytes { stdout.append($0) }
-                    }
                 } else {
-                    // Failed before it was ready (its output is the failure's), or retired: it gets no input.
-                    if prepared { control.cancel() }
+                    // Failed before it was ready (its output is the failure's), retired, or given up: no input.
                     claim.set(nil)
-                    if !prepared, let first { _ = first.withUnsafeBytes { stdout.append($0) } }
+                    if prepared { control.cancel() }
                 }
                 try? await running.standardInputWriter.finish()
-                while let chunk = try await output.next() {
-                    if chunk.withUnsafeBytes({ stdout.append($0) }) { control.outputLimitReached() }
-                }
-                return (stdout, try await err)
+                return (try await out, try await err)
             }
         } catch {
             watchdog?.cancel()
@@ -163,6 +166,30 @@ final class PreparedJail: Sendable {
         return .success(ProcessObservation(
             termination: termination, stdout: execution.closureResult.0, stderr: execution.closureResult.1,
             timedOut: control.timedOut, outputLimitHit: control.outputLimitHit, duration: claimedAt.duration(to: clock.now)))
+    }
+
+    /// Drains stdout: the first byte is the jail's prepared signal (anything else, or nothing, means it
+    /// failed, and is kept as output); an end before anyone reserved the jail makes it unclaimable.
+    private static func drainOutput(
+        _ stream: SubprocessOutputSequence, cap: Int, control: JobControl, ready: OneShot<Bool>, claim: OneShot<OneShot<Claim?>?>
+    ) async throws -> CappedBuffer {
+        var buffer = CappedBuffer(cap: cap)
+        var awaitingSignal = true
+        for try await chunk in stream {
+            let overflowed = chunk.withUnsafeBytes { bytes in
+                if awaitingSignal {
+                    awaitingSignal = false
+                    let prepared = bytes.first == JailConfiguration.preparedSignal
+                    ready.set(prepared)
+                    return buffer.append(UnsafeRawBufferPointer(rebasing: bytes[(prepared ? 1 : 0)...]))
+                }
+                return buffer.append(bytes)
+            }
+            if overflowed { control.outputLimitReached() }
+        }
+        ready.set(false)  // ended without the signal
+        claim.set(nil)  // whoever did not reserve it yet cannot any more
+        return buffer
     }
 
     private static func drain(_ stream: SubprocessOutputSequence, cap: Int, control: JobControl) async throws -> CappedBuffer {

@@ -45,7 +45,7 @@ public struct SkillRunner: Sendable {
     /// failed while it waited is discarded, and the job gets a fresh one.
     func preparedJail() async throws(SandboxError) -> (jail: PreparedJail, pooled: Bool) {
         if let pool, let jail = await pool.take() {
-            if await jail.awaitReadiness() { return (jail, true) }
+            if await jail.awaitReadiness(), jail.reserve() { return (jail, true) }
             await pool.discard(jail)
         }
         return (try PreparedJail.start(blueprint), false)

@@ -73,14 +73,14 @@ struct JailPoolTests {
         let pool = try #require(runner.pool)
         await pool.fill()
         try await awaitPrepared(pool, count: 2)
-        let before = Set(await pool.waitingJails.map(ObjectIdentifier.init))
+        let before = await pool.waitingJails  // held, so no later jail can reuse an address
         for _ in 0..<3 {
             let result = try await Fixture.run(Self.hello, runner: runner)
             #expect(result.outcome == .ok && result.stdout == "hello from a prepared jail\n", "\(result.stderr)")
         }
         try await awaitPrepared(pool, count: 2)
-        let after = Set(await pool.waitingJails.map(ObjectIdentifier.init))
-        #expect(before.isDisjoint(with: after))
+        let after = await pool.waitingJails
+        #expect(!after.contains { jail in before.contains { $0 === jail } })
         #expect(await pool.counts.hits == 3)
         await pool.shutdown()
     }
@@ -156,12 +156,12 @@ struct JailPoolTests {
         let layers = String(warmLines.first ?? "")
         #expect(layers.contains("\"Seccomp:\\t2\"") && layers.contains("\"NoNewPrivs:\\t1\"") && layers.contains("\"CapEff:\\t0000000000000000\""))
         #expect(layers.contains("\"/ / ro,"))  // the read-only root
-        // Every namespace is the job's own, not the test process's, and not the other job's.
+        // Every namespace is the job's own, not the test process's.
         for (index, name) in ["cgroup", "ipc", "mnt", "net", "pid", "user", "uts"].enumerated() {
             let host = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\(name)")
             let seen = try JSONDecoder().decode([String].self, from: Data((warmLines.last ?? "").utf8))
-            let other = try JSONDecoder().decode([String].self, from: Data((coldLines.last ?? "").utf8))
-            #expect(seen[index].hasPrefix(name + ":[") && seen[index] != host && seen[index] != other[index], "\(name)")
+            // (Not compared with the cold job's: the kernel reuses a freed namespace's inode number.)
+            #expect(seen[index].hasPrefix(name + ":[") && seen[index] != host, "\(name)")
         }
         await pool.shutdown()
     }
