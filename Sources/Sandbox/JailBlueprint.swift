@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Egress
-import Jail
+import JailPlan
 import SkillManifest
 
 /// The part of a job's jail that is the same for every job of a runner: the new root (Deno, its

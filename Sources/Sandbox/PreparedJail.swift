@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Jail
+import JailPlan
 import Subprocess
 import SystemPackage
 

@@ -1,6 +1,6 @@
 import Crypto
 import Egress
-import Jail
+import JailPlan
 import SkillManifest
 
 /// Runs skills: one private root, one cgroup, one jail, one Deno process per job; a classified,

@@ -1,5 +1,5 @@
 import Foundation
-import Jail
+import JailPlan
 import Sandbox
 import SkillManifest
 

@@ -74,7 +74,8 @@ public struct ResourceLimit: Sendable, Hashable {
     public enum Resource: String, Sendable, CaseIterable {
         case nofile, fsize, core, cpu, nproc, stack
 
-        var number: Int32 {
+        /// The resource's number for `setrlimit`.
+        public var number: Int32 {
             switch self {
             case .nofile: 7
             case .fsize: 1
