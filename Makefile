@@ -17,13 +17,18 @@ BIN = .build/debug
 DENO = .tools/deno/bin/deno
 VECTORS = Tests/Vectors/dcap
 
-.PHONY: setup build run demo test openapi test-cgroup2 image image-verify image-pin deploy-check bench bench-load clean
+.PHONY: setup build build-tests run demo test openapi test-cgroup2 image image-verify image-pin deploy-check bench bench-load clean
 
 setup:
 	@./scripts/setup.sh
 
 build: setup
 	$(SWIFT) build
+
+# The products and the tests in one build; the test targets below run with --skip-build, so nothing is
+# compiled twice (`swift test` alone would rebuild in its own configuration after `swift build`).
+build-tests: setup
+	$(SWIFT) build --build-tests
 
 run: build
 	@./scripts/run-daemon.sh
@@ -37,17 +42,16 @@ demo: build
 # The output is kept in $(RESULTS); scripts/test_report.py lists every skipped test at the end and, with
 # CI=true, fails the run when a security suite (escapes, jail, egress, attestation, DCAP) skipped one.
 RESULTS = .build/test-results
-test: build
+test: build-tests
 	@mkdir -p $(RESULTS) && rm -f $(RESULTS)/xunit*.xml
-	@{ $(SWIFT) test --no-parallel --xunit-output $(RESULTS)/xunit.xml; echo $$? > $(RESULTS)/status; } 2>&1 | tee $(RESULTS)/output.txt
+	@{ $(SWIFT) test --skip-build --no-parallel --xunit-output $(RESULTS)/xunit.xml; echo $$? > $(RESULTS)/status; } 2>&1 | tee $(RESULTS)/output.txt
 	@python3 scripts/test_report.py --status "$$(cat $(RESULTS)/status)" --xunit $(RESULTS)/xunit-swift-testing.xml --output $(RESULTS)/output.txt
 
 openapi: setup
 	@.tools/schemathesis/bin/python scripts/openapi/generate.py
 
 # The tests run in the VM from the bundle built here; FILTERS=... picks others (Swift Testing filters).
-test-cgroup2: build
-	$(SWIFT) build --build-tests
+test-cgroup2: build-tests
 	@./scripts/setup-cgroup2.sh
 	@./scripts/test-cgroup2.sh $(FILTERS)
 
@@ -60,14 +64,17 @@ image-verify: setup
 image-pin: image build
 	@./scripts/image/pin.sh $(REPOSITORY)
 
-deploy-check: build
+deploy-check: build-tests
 	@./scripts/image/build.sh
-	DEPLOY_CHECK_RELEASE=1 DEPLOY_CHECK_IMAGE_DIGEST=$$(cat .build/image/digest) $(SWIFT) test --filter DeployTests
+	DEPLOY_CHECK_RELEASE=1 DEPLOY_CHECK_IMAGE_DIGEST=$$(cat .build/image/digest) $(SWIFT) test --skip-build --filter DeployTests
 
 bench: setup
 	$(SWIFT) build -c release
 	@echo "== per job, inside one long-running process (what the daemon pays)"
 	@.build/release/oauth3-enclave bench bench/hello.ts --runs 30 --deno $(DENO)
+	@echo
+	@echo "== per job through the API: POST /execute to completed, with and without the pool of prepared jails"
+	@python3 scripts/bench_api.py --enclave .build/release/oauth3-enclave --deno $(DENO) --skill bench/hello.ts
 	@echo
 	@echo "== the whole CLI, one process per job (what \`oauth3-enclave run\` pays)"
 	@python3 scripts/bench.py --enclave .build/release/oauth3-enclave --deno $(DENO) --skill bench/hello.ts

@@ -44,12 +44,16 @@ let package = Package(
         // Skill headers: parse and validate, no I/O.
         .target(name: "SkillManifest", swiftSettings: strict),
 
-        // The jail's layers, applied between the daemon and Deno. Linked only into `oauth3-jail`
-        // (and its tests); the daemon side knows the jail only through `JailConfiguration`.
+        // The jail's plan, pure: its configuration and command line, the job claim, the environment block,
+        // the filesystem plan, the seccomp policy, its failures. No C: the daemon links this, not the layers.
+        .target(name: "JailPlan", swiftSettings: strict),
+        // The jail's layers, applied between the daemon and Deno. Linked only into `oauth3-jail` (and the
+        // tests); the daemon side knows the jail only through `JailPlan`, so only `oauth3-jail` links
+        // libseccomp and libcap.
         .target(name: "CJailShims"),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
-        .target(name: "Jail", dependencies: ["CJailShims", "CSeccomp", "CCap"], swiftSettings: strict),
+        .target(name: "Jail", dependencies: ["JailPlan", "CJailShims", "CSeccomp", "CCap"], swiftSettings: strict),
         .executableTarget(name: "oauth3-jail", dependencies: ["Jail"], swiftSettings: strict),
         // A C program the escape tests run inside the jail, to try system calls Deno cannot reach.
         .executableTarget(name: "jail-probe"),
@@ -72,7 +76,7 @@ let package = Package(
         .target(
             name: "Sandbox",
             dependencies: [
-                "SkillManifest", "Jail", "Egress", "OAuth3Wire",
+                "SkillManifest", "JailPlan", "Egress", "OAuth3Wire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -154,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "oauth3-enclave",
             dependencies: [
-                "SkillManifest", "Sandbox", "Jail", "Gateway", "Store", "Vault", "Attestation", "DevGuestAgent", "DCAPVerifier", "Egress", "Consent",
+                "SkillManifest", "Sandbox", "JailPlan", "Gateway", "Store", "Vault", "Attestation", "DevGuestAgent", "DCAPVerifier", "Egress", "Consent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

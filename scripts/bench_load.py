@@ -35,12 +35,13 @@ class Daemon:
     def __init__(self, enclave, root, workers, queue_limit):
         self.enclave, self.root, self.workers, self.queue_limit = enclave, root, workers, queue_limit
         self.process, self.url, self.peak_rss_kib = None, None, 0
+        self.extra_arguments = []  # more `serve` flags (bench_api.py: the pool's size)
 
     def start(self):
         # The work directory stays the default (/dev/shm): the job's user must be able to reach it, and
         # mkdtemp's directory is private to root.
         command = [self.enclave, "serve", "--port", "0", "--data-dir", os.path.join(self.root, "data"), "--workers", str(self.workers),
-                   "--queue-limit", str(self.queue_limit)]
+                   "--queue-limit", str(self.queue_limit)] + self.extra_arguments
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OAUTH3_QUOTA_ACTIVE_JOBS": "1000", "OAUTH3_QUOTA_LONG_POLLS": "1000"}
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
         for line in self.process.stdout:

@@ -3,6 +3,7 @@ import OAuth3Wire
 import Prometheus
 import Sandbox
 import Store
+import Synchronization
 
 /// What `GET /metrics` reports, in Prometheus' text format: counts and durations, nothing else.
 ///
@@ -32,6 +33,10 @@ public struct EnclaveMetrics: Sendable {
     private let stranded: Counter
     private let refusals: [String: Counter]
     private let purged: Counter
+    private let pool: [String: Counter]
+    private let poolIdle: Gauge
+    /// The pool's counts already added to ``pool`` (the pool counts; the counters follow at each scrape).
+    private let poolReported = PoolReported()
 
     /// Registers every series at zero, so a scrape shows them before the first job.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -80,6 +85,14 @@ public struct EnclaveMetrics: Sendable {
         }
         self.refusals = admission
         purged = registry.makeCounter(name: "oauth3_requests_expired_total", help: "Requests that expired unanswered and were purged with their code")
+        var pool: [String: Counter] = [:]
+        for result in Self.poolResults {
+            pool[result] = registry.makeCounter(
+                name: "oauth3_jail_pool_total", labels: [("result", result)],
+                help: "Jails by how they were used: hit (a job took a prepared one), miss (started for the job), discarded (failed while prepared), retired (unused)")
+        }
+        self.pool = pool
+        poolIdle = registry.makeGauge(name: "oauth3_jail_pool_idle", help: "Prepared jails waiting for a job")
     }
 
     /// The limits a request can be refused by (429): the store's admission limits and the long-poll quota.
@@ -119,11 +132,36 @@ public struct EnclaveMetrics: Sendable {
         if failed { attestationFailures.increment() } else { attestationLatency.record(duration) }
     }
 
-    /// The exposition, with the gauges set to `queued`, `runningNow` and `heldLongPolls` at the moment of the scrape.
-    func exposition(queued: Int, runningNow: Int, heldLongPolls: Int) -> [UInt8] {
+    /// How a job's jail is counted in `oauth3_jail_pool_total`.
+    public static let poolResults = ["hit", "miss", "discarded", "retired"]
+
+    /// The exposition, with the gauges set to `queued`, `runningNow` and `heldLongPolls` at the moment of the
+    /// scrape, and the pool's counters brought up to `pool`'s counts (`nil`: no pool).
+    func exposition(queued: Int, runningNow: Int, heldLongPolls: Int, pool counts: JailPool.Statistics? = nil) -> [UInt8] {
+        if let counts {
+            let before = poolReported.exchange(counts)
+            pool["hit"]?.increment(by: Int64(max(0, counts.hits - before.hits)))
+            pool["miss"]?.increment(by: Int64(max(0, counts.misses - before.misses)))
+            pool["discarded"]?.increment(by: Int64(max(0, counts.discarded - before.discarded)))
+            pool["retired"]?.increment(by: Int64(max(0, counts.retired - before.retired)))
+            poolIdle.set(Int64(counts.idle))
+        }
         queueDepth.set(Int64(queued))
         running.set(Int64(runningNow))
         longPolls.set(Int64(heldLongPolls))
         return registry.emitToBuffer()
+    }
+}
+
+/// The pool's counts already added to the metrics' counters (a class: a `Mutex` cannot live in a copyable struct).
+private final class PoolReported: Sendable {
+    private let counts = Mutex(JailPool.Statistics())
+
+    /// Records `counts` as reported and returns what was reported before.
+    func exchange(_ new: JailPool.Statistics) -> JailPool.Statistics {
+        counts.withLock { counts in
+            defer { counts = new }
+            return counts
+        }
     }
 }

@@ -13,21 +13,25 @@ extension JobService {
     /// happens, the job ends `completed` or `failed` with the reason.
     func run(_ job: JobRecord) async {
         let id = job.id
-        await changed(job)
+        var steps = JobSteps()
+        // Approved (or submitted, when approval was automatic) to claimed by a worker, on the store's clock.
+        steps.queued = .milliseconds((job.executedAt ?? 0) - (job.approvedAt ?? job.createdAt))
+        await steps.time(\.announce) { await changed(job) }
         let started = ContinuousClock.now
         let finished: JobRecord?
         do {
-            let result = try await execute(job)
+            let (result, timings) = try await execute(job, steps: &steps)
+            steps.sandbox = timings
             if result.outcome == .sandboxError { metrics.sandboxFailed(stage: "jail") }
             let end = clock.now()
-            let resultJSON = try await resultDocument(result, job: job, finishedAt: end)
-            finished = try await store.transition(id, from: [.executing], at: end, event: "job.finished", detail: ["outcome": result.outcome.rawValue]) {
+            let resultJSON = try await steps.time(\.attest) { try await resultDocument(result, job: job, finishedAt: end) }
+            finished = try await steps.time(\.store) { try await store.transition(id, from: [.executing], at: end, event: "job.finished", detail: ["outcome": result.outcome.rawValue]) {
                 $0.status = result.success ? .completed : .failed
                 $0.resultJSON = resultJSON
                 $0.outcome = result.outcome.rawValue
                 $0.error = result.success ? nil : Self.failureReason(result)
                 $0.completedAt = end
-            }
+            } }
             metrics.jobFinished(outcome: result.outcome.rawValue, duration: ContinuousClock.now - started)
             metrics.egress(result.network)
         } catch {
@@ -47,12 +51,15 @@ extension JobService {
                 }
             }.value
         }
-        logger.info("job finished", metadata: ["job": "\(id)", "status": "\(finished?.status.rawValue ?? "?")", "outcome": "\(finished?.outcome ?? "-")"])
-        await changed(finished)
+        await steps.time(\.wake) { await changed(finished) }
+        var metadata: Logger.Metadata = ["job": "\(id)", "status": "\(finished?.status.rawValue ?? "?")", "outcome": "\(finished?.outcome ?? "-")"]
+        metadata.merge(steps.metadata) { $1 }
+        logger.info("job finished", metadata: metadata)
     }
 
     /// Unseals the job's secrets and runs it.
-    private func execute(_ job: JobRecord) async throws -> RunResult {
+    private func execute(_ job: JobRecord, steps: inout JobSteps) async throws -> (RunResult, RunTimings) {
+        let prepareStarted = ContinuousClock.now
         let manifest = try SkillManifest.parse(job.code ?? "", configuration: manifestConfiguration)
         let names = manifest.secrets.map(\.rawValue)
         let sealed = try await store.sealedSecrets(tenant: job.tenantId, names: names)
@@ -73,9 +80,11 @@ extension JobService {
         let stored = try JSONDecoder().decode([String: String].self, from: Data((job.argsJSON ?? "{}").utf8))
         var arguments: [SecretName: String] = [:]
         for (name, value) in stored { if case .success(let validated) = SecretName.validate(name) { arguments[validated] = value } }
-        let result = try await runner.run(SkillJob(source: Array((job.code ?? "").utf8), manifest: manifest, secrets: secrets, arguments: arguments, boundSecrets: bound))
+        let skillJob = SkillJob(source: Array((job.code ?? "").utf8), manifest: manifest, secrets: secrets, arguments: arguments, boundSecrets: bound)
+        steps.prepare = ContinuousClock.now - prepareStarted
+        let run = try await runner.runTimed(skillJob)
         if Task.isCancelled { throw CancellationError() }
-        return result
+        return run
     }
 
     /// The result as stored and served: the runner's result, the request it answers, how the job was

@@ -26,7 +26,7 @@ struct Routes {
         router.get("/metrics") { _, _ in
             let text = service.metrics.exposition(
                 queued: (try? await service.store.queuedJobCount()) ?? 0, runningNow: await service.scheduler.runningCount,
-                heldLongPolls: await service.events.heldTotal)
+                heldLongPolls: await service.events.heldTotal, pool: await service.runner.pool?.counts)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: text)))

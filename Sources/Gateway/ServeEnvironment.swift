@@ -15,6 +15,8 @@ public enum ServeEnvironment: String, CaseIterable, Sendable {
     case publicURL = "OAUTH3_PUBLIC_URL"
     /// Jobs running at once (`--workers`; default: the number of cores).
     case workers = "OAUTH3_WORKERS"
+    /// Jails kept prepared ahead of jobs, 0 for none (`--jail-pool`; default: the number of workers).
+    case jailPool = "OAUTH3_JAIL_POOL"
     /// Approved jobs waiting before `POST /execute` answers 429 (`--queue-limit`; default 64).
     case queueLimit = "OAUTH3_QUEUE_LIMIT"
     /// The orchestrator's HS256 JWT secret itself, at least 32 bytes.

@@ -14,11 +14,13 @@ public enum Contain {
     /// Applies every layer of `configuration` and runs the program; never returns. Exits like the program
     /// did (same code, or the same signal), or with ``JailFailure/exitCode`` after writing the report.
     /// Stdin must start with the program's environment (``EnvironmentBlock``); the rest is the program's.
+    /// A ``JailConfiguration/prepared`` jail reads nothing until it is ready, then a ``JobClaim`` first.
     public static func enter(_ configuration: JailConfiguration) -> Never {
         let report = FailureReport(path: configuration.reportPath)
         do throws(JailFailure) {
             let daemon = try DaemonWatch(supervisor: configuration.supervisor)
-            let environment = try Environment.read(from: 0)
+            // A prepared jail reads the environment only once claimed, inside (``Claim``).
+            let environment: Environment? = if configuration.prepared { nil } else { try Environment.read(from: 0) }
             try Session.enter()
             let placement = try Cgroup.place(configuration.cgroups)
             try Identity.clearSupplementaryGroups()
@@ -28,7 +30,7 @@ public enum Contain {
                 channel.becomeInside()
                 insideNamespaces(configuration, environment: environment, channel: channel, report: report)
             }
-            environment.wipe()  // init has its own copy now
+            environment?.wipe()  // init has its own copy now
             channel.becomeOutside()
             if !configuration.unsafeNoUserNamespace {
                 try UserNamespace.writeMaps(for: child, uid: configuration.uid, gid: configuration.gid)
@@ -52,9 +54,12 @@ public enum Contain {
 
     /// The child: init of the new namespaces. Builds the sandbox, then forks the program (and, for a job
     /// with hosts, the egress bridge) and reaps.
+    /// A prepared jail waits, after `no_new_privs`, for its claim (``Claim/receive(into:)``), which brings the
+    /// job-dependent parts and the environment; everything before that is the same for every job.
     private static func insideNamespaces(
-        _ configuration: JailConfiguration, environment: Environment, channel: StatusChannel, report: FailureReport
+        _ configuration: JailConfiguration, environment: Environment?, channel: StatusChannel, report: FailureReport
     ) -> Never {
+        var configuration = configuration
         do throws(JailFailure) {
             try Parent.dieWith(signal: SIGKILL)
             guard channel.awaitRelease() else { _exit(JailFailure.exitCode) }
@@ -68,6 +73,7 @@ public enum Contain {
             try Identity.become(uid: configuration.uid, gid: configuration.gid)
             try Capabilities.clearAll()
             try NoNewPrivileges.apply()
+            let environment = if let environment { environment } else { try Claim.receive(into: &configuration) }
             // The bridge listens before the program runs (a connection waits in its backlog until it
             // accepts), and is forked, as unprivileged as the program, after the environment is wiped.
             var listener: Int32?

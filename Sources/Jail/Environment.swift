@@ -23,12 +23,12 @@ final class Environment {
     static func read(from fd: Int32) throws(JailFailure) -> Environment {
         let header = UnsafeMutableRawBufferPointer.allocate(byteCount: EnvironmentBlock.headerSize, alignment: 1)
         defer { header.deallocate() }
-        try readExactly(fd, into: header, what: "header")
+        try readExactly(fd, into: header, what: "environment block's header")
         let length = try EnvironmentBlock.bodyLength(header: UnsafeRawBufferPointer(header))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(length, 1), alignment: 1)
         let body = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
         do throws(JailFailure) {
-            try readExactly(fd, into: body, what: "body")
+            try readExactly(fd, into: body, what: "environment block's body")
             return Environment(buffer: buffer, entries: try EnvironmentBlock.entries(in: UnsafeRawBufferPointer(body)))
         } catch {
             body.initializeMemory(as: UInt8.self, repeating: 0)
@@ -50,14 +50,16 @@ final class Environment {
     }
 
     /// Reads until `bytes` is full; a read of 0 before that is the end of stdin.
-    private static func readExactly(_ fd: Int32, into bytes: UnsafeMutableRawBufferPointer, what: String) throws(JailFailure) {
+    static func readExactly(
+        _ fd: Int32, into bytes: UnsafeMutableRawBufferPointer, what: String, stage: JailFailure.Stage = .environment
+    ) throws(JailFailure) {
         var done = 0
         while done < bytes.count {
             let count = Glibc.read(fd, bytes.baseAddress! + done, bytes.count - done)
             if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw failure(.environment, "reading the environment block's \(what) from stdin") }
+            guard count >= 0 else { throw failure(stage, "reading the \(what) from stdin") }
             guard count > 0 else {
-                throw JailFailure(.environment, "stdin ended after \(done) of \(bytes.count) bytes of the environment block's \(what)")
+                throw JailFailure(stage, "stdin ended after \(done) of \(bytes.count) bytes of the \(what)")
             }
             done += count
         }

@@ -1,3 +1,7 @@
+// The plan (configuration, arguments, filesystem plan, seccomp policy, failures) is the jail's vocabulary:
+// whoever applies it sees it as part of the jail.
+@_exported import JailPlan
+
 #if canImport(Glibc)
 @_exported import Glibc
 #elseif canImport(Musl)

@@ -8,10 +8,14 @@ public enum JailLayout {
     public static let tmp = "/tmp"
     /// DENO_DIR (caches, `localStorage`), a tmpfs: nothing survives into the next job.
     public static let denoDir = "/deno"
-    /// The egress proxy's unix socket, bound in for jobs that declared hosts (only the bridge connects to it).
-    public static let egressSocket = "/run/oauth3/egress.sock"
-    /// The job's own interception CA certificate, bound in for jobs holding bound secrets (Deno's `DENO_CERT`).
-    public static let interceptionCertificate = "/run/oauth3/interception-ca.pem"
+    /// The directory of the egress proxy's socket, bound in read-only (empty for a job without hosts).
+    public static let egressDirectory = "/run/oauth3"
+    /// The egress proxy's unix socket, present for jobs that declared hosts (only the bridge connects to it;
+    /// seccomp keeps Deno from opening unix sockets at all).
+    public static let egressSocket = egressDirectory + "/egress.sock"
+    /// The job's own interception CA certificate, for jobs holding bound secrets (Deno's `DENO_CERT`); it sits
+    /// beside the socket, in the directory every prepared jail already binds.
+    public static let interceptionCertificate = egressDirectory + "/interception-ca.pem"
     /// The loopback port the bridge listens on inside the job's network namespace.
     public static let egressPort: UInt16 = 3128
     /// What Deno's `HTTP_PROXY` and `HTTPS_PROXY` say.

@@ -39,6 +39,8 @@ final class JobControl: Sendable {
     func outputLimitReached() { stop { $0.outputLimit = true } }
 
     var timedOut: Bool { state.withLock { $0.timedOut } }
+    /// The process, once started (and until reaped, when its pid may be another's).
+    var pid: pid_t? { state.withLock { $0.finished ? nil : $0.pid } }
     var outputLimitHit: Bool { state.withLock { $0.outputLimit } }
 
     private func stop(_ reason: (inout State) -> Void) {

@@ -11,10 +11,14 @@ public struct JobDirectory: Sendable {
         public var mountPoint: String { root + "/root" }
         /// Where the jail writes why it could not start Deno.
         public var jailReport: String { root + "/jail-report" }
-        /// The job's egress proxy socket (bound into the root at ``JailLayout/egressSocket``).
-        public var egressSocket: String { root + "/egress.sock" }
-        /// The job's interception CA certificate (public; bound in at ``JailLayout/interceptionCertificate``).
-        public var interceptionCertificate: String { root + "/interception-ca.pem" }
+        /// The directory of the job's egress proxy socket, bound read-only into the root at
+        /// ``JailLayout/egressDirectory`` when the jail is prepared; the socket appears in it only once a
+        /// job with hosts claims the jail.
+        public var egressDirectory: String { root + "/egress" }
+        /// The job's egress proxy socket (``JailLayout/egressSocket`` inside the root).
+        public var egressSocket: String { egressDirectory + "/egress.sock" }
+        /// The job's interception CA certificate (public; ``JailLayout/interceptionCertificate`` inside the root).
+        public var interceptionCertificate: String { egressDirectory + "/interception-ca.pem" }
 
         public init(root: String) { self.root = root }
     }
@@ -34,7 +38,7 @@ public struct JobDirectory: Sendable {
         let id = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let paths = Paths(root: workRoot + "/job-" + id)
         guard mkdir(paths.root, 0o711) == 0, chmod(paths.root, 0o711) == 0, mkdir(paths.mountPoint, 0o700) == 0,
-            chown(paths.mountPoint, uid, gid) == 0
+            chown(paths.mountPoint, uid, gid) == 0, mkdir(paths.egressDirectory, 0o711) == 0, chmod(paths.egressDirectory, 0o711) == 0
         else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: paths.root)
@@ -43,13 +47,14 @@ public struct JobDirectory: Sendable {
         return JobDirectory(paths: paths, id: id)
     }
 
-    /// Removes the directory: the report file, the proxy socket, the CA certificate and two empty directories (everything the job wrote was in
-    /// its own mount namespace), so three system calls; anything unexpected falls back to a recursive removal.
+    /// Removes the directory: the report file, the proxy socket, the CA certificate and three empty directories
+    /// (everything the job wrote was in its own mount namespace), so six system calls; anything unexpected falls back
+    /// to a recursive removal.
     public func remove() {
         unlink(paths.jailReport)
         unlink(paths.egressSocket)
         unlink(paths.interceptionCertificate)
-        if rmdir(paths.mountPoint) == 0 || errno == ENOENT, rmdir(paths.root) == 0 { return }
+        if rmdir(paths.mountPoint) == 0 || errno == ENOENT, rmdir(paths.egressDirectory) == 0 || errno == ENOENT, rmdir(paths.root) == 0 { return }
         try? FileManager.default.removeItem(atPath: paths.root)
     }
 

@@ -1,7 +1,7 @@
 import Crypto
 import Egress
 import Foundation
-import Jail
+import JailPlan
 import SkillManifest
 
 /// The operator's policy files (`policies/`), loaded once at start.

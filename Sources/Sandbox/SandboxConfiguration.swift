@@ -32,6 +32,8 @@ public struct SandboxConfiguration: Sendable {
     /// bound secrets (`OAUTH3_EGRESS_EXTRA_CA`): a deployment's internal CA, or the tests' local HTTPS host.
     /// `nil`: the system's roots alone.
     public var egressExtraTrustRoots: String?
+    /// Jails prepared ahead of jobs (off by default: the daemon turns it on, one-shot runs do not need it).
+    public var pool = JailPoolConfiguration()
     /// Gives Deno `--allow-all` instead of the manifest's permissions: the escape tests' "layers-only"
     /// mode, which proves the OS layers hold by themselves. Never for real jobs.
     public var unsafeOpenDenoPermissions = false

@@ -1,5 +1,5 @@
 import Foundation
-import Jail
+import JailPlan
 
 /// Loads a seccomp profile (`policies/seccomp/<architecture>.json`) into the jail's ``SeccompPolicy``.
 ///

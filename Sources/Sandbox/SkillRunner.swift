@@ -1,7 +1,7 @@
 import Crypto
 import Egress
 import Foundation
-import Jail
+import JailPlan
 import OAuth3Wire
 import SkillManifest
 
@@ -13,14 +13,21 @@ public struct SkillRunner: Sendable {
     public let host: SandboxHost
     /// How egress proxies resolve names: the policy's name servers, else the system's.
     public let resolver: any NameResolver
+    /// Jails prepared ahead of jobs; `nil` when ``SandboxConfiguration/pool`` has size 0.
+    public let pool: JailPool?
 
-    /// Prepares a runner: inspects the machine once (Deno, namespaces, cgroups).
+    /// Prepares a runner: inspects the machine once (Deno, namespaces, cgroups). A pool, if configured,
+    /// starts empty: ``JailPool/fill()`` prepares its jails, and the first job fills it too.
     /// - Throws: ``SandboxError`` when a required isolation layer is missing.
-    public init(configuration: SandboxConfiguration) async throws(SandboxError) {
-        self.configuration = configuration
-        self.host = try await SandboxHost.inspect(configuration)
-        try Self.checkSocketPathFits(configuration.workRoot)
-        self.resolver = try Self.resolver(for: configuration)
+    /// - Parameter hostCache: a directory to remember the inspection in for this boot (one-shot runs);
+    ///   `nil` inspects afresh.
+    public init(configuration: SandboxConfiguration, hostCache: String? = nil) async throws(SandboxError) {
+        let host = if let hostCache {
+            try await SandboxHost.inspect(configuration, cachingIn: hostCache)
+        } else {
+            try await SandboxHost.inspect(configuration)
+        }
+        try self.init(configuration: configuration, host: host)
     }
 
     /// A runner for a machine already inspected.
@@ -29,6 +36,21 @@ public struct SkillRunner: Sendable {
         self.host = host
         try Self.checkSocketPathFits(configuration.workRoot)
         self.resolver = try Self.resolver(for: configuration)
+        let blueprint = JailBlueprint(configuration: configuration, host: host)
+        self.pool = configuration.pool.size > 0 ? JailPool(configuration: configuration.pool, blueprint: blueprint) : nil
+    }
+
+    /// The part of every job's jail that does not depend on the job.
+    var blueprint: JailBlueprint { JailBlueprint(configuration: configuration, host: host) }
+
+    /// A jail for the next job: a prepared one from the pool, else one started now. A pooled jail that
+    /// failed while it waited is discarded, and the job gets a fresh one.
+    func preparedJail() async throws(SandboxError) -> (jail: PreparedJail, pooled: Bool) {
+        if let pool, let jail = await pool.take() {
+            if await jail.awaitReadiness(), jail.reserve() { return (jail, true) }
+            await pool.discard(jail)
+        }
+        return (try PreparedJail.start(blueprint), false)
     }
 
     /// A unix socket's path holds at most 107 bytes; say so at start rather than at the first networked job.
@@ -57,85 +79,49 @@ public struct SkillRunner: Sendable {
         min(job.timeoutSeconds ?? job.manifest.timeoutSeconds, configuration.policy.manifest.maxTimeoutSeconds)
     }
 
-    /// The Deno command and the jail configuration for `job`, without running anything.
+    /// The Deno command and the jail configuration for `job`, without running anything: the prepared
+    /// jail's configuration with the job's claim applied, as one `oauth3-jail` command line.
     public func plan(_ job: SkillJob, in directory: JobDirectory.Paths, cgroups: [String] = []) -> (deno: DenoCommand, jail: JailConfiguration) {
-        let policy = configuration.policy
-        let limits = policy.limits
-        let usesEgress = !job.manifest.network.isEmpty
-        let intercepts = usesEgress && !job.boundSecrets.isEmpty
-        // A bound secret's variable holds its placeholder, never its value.
-        var environmentSecrets = job.secrets
-        for secret in job.boundSecrets {
-            if case .success(let name) = SecretName.validate(secret.name) { environmentSecrets[name] = secret.placeholder }
-        }
-        let deno = DenoCommand(
-            manifest: job.manifest, secrets: environmentSecrets, limits: limits, refusedRanges: policy.egress.refusedRanges,
-            egressProxy: JailLayout.egressProxyURL, unsafeOpenPermissions: configuration.unsafeOpenDenoPermissions,
-            environmentArguments: job.arguments, interceptionCertificate: intercepts ? JailLayout.interceptionCertificate : nil)
-
-        var jail = JailConfiguration(
-            program: JailLayout.deno, arguments: deno.arguments, workingDirectory: JailLayout.home, reportPath: directory.jailReport)
-        jail.uid = limits.uid
-        jail.gid = limits.gid
-        jail.supervisor = getpid()
-        var binds = [FilesystemPlan.Bind(source: configuration.denoPath, target: JailLayout.deno)]
-        binds += host.denoLibraries.map { FilesystemPlan.Bind(source: $0, target: $0) }
-        if usesEgress {
-            // The proxy's socket, for the bridge; no resolver files: nothing inside resolves names.
-            binds.append(FilesystemPlan.Bind(source: directory.egressSocket, target: JailLayout.egressSocket))
-            if intercepts {
-                binds.append(FilesystemPlan.Bind(source: directory.interceptionCertificate, target: JailLayout.interceptionCertificate))
-            }
-            jail.egressBridge = EgressBridge(port: JailLayout.egressPort, socketPath: JailLayout.egressSocket)
-        }
-        let tmpfsBytes = UInt64(limits.tmpfsMiB) << 20
-        jail.filesystem = FilesystemPlan(
-            stagingDirectory: directory.mountPoint, readOnlyFiles: binds,
-            tmpfs: [JailLayout.home, JailLayout.tmp, JailLayout.denoDir].map { .init(target: $0, sizeBytes: tmpfsBytes) })
-        jail.cgroups = cgroups
-        let cpu = UInt64(limits.cpuSeconds)
-        jail.resourceLimits = [
-            .init(.nofile, soft: UInt64(limits.openFiles), hard: UInt64(limits.openFiles)),
-            .init(.fsize, soft: UInt64(limits.fileSizeMiB) << 20, hard: UInt64(limits.fileSizeMiB) << 20),
-            .init(.core, soft: 0, hard: 0),
-            .init(.cpu, soft: cpu, hard: cpu + 1),  // SIGXCPU at the soft limit, SIGKILL a second later
-        ]
-        jail.seccomp = policy.seccomp
-        jail.unsafeNoUserNamespace = !host.userNamespace
+        let deno = blueprint.deno(for: job)
+        var jail = blueprint.jail(in: directory, cgroups: cgroups)
+        jail.prepared = false
+        jail.apply(blueprint.claim(for: job, deno: deno))
         return (deno, jail)
     }
 
-    /// Runs `job` to completion. Every run ends in a result; only failing to start the sandbox throws.
+    /// Runs `job` to completion in a prepared jail (from the pool, else started now). Every run ends in a
+    /// result; only failing to start the sandbox throws.
     public func run(_ job: SkillJob) async throws(SandboxError) -> RunResult {
-        let limits = configuration.policy.limits
-        let directory = try JobDirectory.create(under: configuration.workRoot, owner: limits.uid, group: limits.gid)
-        defer { directory.remove() }
-        let cgroup = try host.cgroups.map { hierarchy throws(SandboxError) in
-            try JobCgroup.create(
-                in: hierarchy, id: directory.id, memoryBytes: UInt64(limits.memoryMiB) << 20, pidsMax: limits.pidsMax,
-                cpuCores: limits.cpuCores)
+        try await runTimed(job).result
+    }
+
+    /// ``run(_:)``, with where the time went.
+    public func runTimed(_ job: SkillJob) async throws(SandboxError) -> (result: RunResult, timings: RunTimings) {
+        let clock = ContinuousClock()
+        var timings = RunTimings()
+        var mark = clock.now
+        func lap() -> Duration {
+            let now = clock.now
+            defer { mark = now }
+            return mark.duration(to: now)
         }
-        let (deno, jail) = plan(job, in: directory.paths, cgroups: cgroup?.directories ?? [])
+        let deno = blueprint.deno(for: job)
         let timeout = timeoutSeconds(for: job)
-        // Deno's environment goes ahead of the script on the jail's stdin, never into the jail's own.
+        // The claim and Deno's environment go ahead of the script on the jail's stdin, never into the jail's own.
         let input: [UInt8]
         do throws(JailFailure) {
-            input = try EnvironmentBlock.encode(deno.environment) + job.source
+            input = try blueprint.claim(for: job, deno: deno).encoded() + EnvironmentBlock.encode(deno.environment) + job.source
         } catch {
-            await Self.destroy(cgroup)
-            throw .spawn("Deno's environment cannot be handed to the jail: \(error.detail)")
+            throw .spawn("Deno's arguments or environment cannot be handed to the jail: \(error.detail)")
         }
-
-        let supervise: @Sendable () async -> Result<ProcessObservation, SandboxError> = { [configuration] in
-            do throws(SandboxError) {
-                return .success(
-                    try await ProcessSupervisor.run(
-                        executable: configuration.jailPath, arguments: jail.encoded(), input: input,
-                        stdoutCap: limits.stdoutMaxBytes, stderrCap: limits.stderrMaxBytes,
-                        timeout: .seconds(timeout)))
-            } catch {
-                return .failure(error)
-            }
+        let (jail, pooled) = try await preparedJail()
+        timings.pooled = pooled
+        timings.jail = lap()
+        let directory = jail.directory
+        let cgroup = jail.cgroup
+        let limits = configuration.policy.limits
+        let supervise: @Sendable () async -> Result<ProcessObservation, SandboxError> = {
+            await jail.run(input: input, timeout: .seconds(timeout))
         }
         let supervised: Result<ProcessObservation, SandboxError>
         var transcript: NetworkTranscript?
@@ -149,20 +135,23 @@ public struct SkillRunner: Sendable {
                 (supervised, transcript) = try await proxy.serve(
                     at: directory.paths.egressSocket, owner: (limits.uid, limits.gid), while: supervise)
             } catch {
+                await jail.retire()
                 supervised = .failure(.egress("the egress proxy could not start: \(error)"))
             }
         }
+        timings.jobRun = lap()
         let observation: ProcessObservation
         switch supervised {
         case .success(let value): observation = value
         case .failure(let error):
-            await Self.destroy(cgroup)
+            await jail.dispose()
             throw error
         }
         let usage = cgroup?.usage()
-        // Whatever the job left behind dies with its cgroup (the pid namespace already took the rest).
-        await Self.destroy(cgroup)
         let jailFailure = directory.jailFailureReport()
+        // Whatever the job left behind dies with its cgroup (the pid namespace already took the rest).
+        await jail.dispose()
+        timings.cleanup = lap()
         let outcome = OutcomeClassifier.classify(observation, usage: usage, jailFailure: jailFailure)
 
         // Bound values never entered the job, but an upstream may echo one back: redact them as well.
@@ -186,7 +175,7 @@ public struct SkillRunner: Sendable {
         case .signaled(let number): signal = Signal.name(number)
         }
         let (seconds, attoseconds) = observation.duration.components
-        return RunResult(
+        let result = RunResult(
             success: outcome.isSuccess, status: outcome.isSuccess ? "completed" : "failed", outcome: outcome,
             exitCode: exitCode, signal: signal,
             stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
@@ -199,9 +188,11 @@ public struct SkillRunner: Sendable {
             memPeakBytes: usage?.memoryPeakBytes, cpuUserMs: usage?.cpuUserMicroseconds.map { $0 / 1000 },
             cpuSysMs: usage?.cpuSystemMicroseconds.map { $0 / 1000 },
             sandbox: .init(
-                userNamespace: !jail.unsafeNoUserNamespace, cgroups: host.cgroups?.version.rawValue ?? "none",
-                network: jail.egressBridge == nil ? "loopback" : "proxy", seccomp: !jail.unsafeNoSeccomp),
+                userNamespace: host.userNamespace, cgroups: host.cgroups?.version.rawValue ?? "none",
+                network: job.manifest.network.isEmpty ? "loopback" : "proxy", seccomp: true),
             network: network)
+        timings.classify = lap()
+        return (result, timings)
     }
 }
 

@@ -28,6 +28,11 @@ struct BenchCommand: AsyncParsableCommand {
         withoutCgroup.cgroupHierarchy = .v2(parent: "/nonexistent/oauth3-bench")
         withoutCgroup.unsafeAllowMissingCgroups = true
         let cgroupless = try await SkillRunner(configuration: withoutCgroup)
+        // The daemon's way: a jail prepared before the job, refilled (and waited for) between runs.
+        var pooledConfiguration = configuration
+        pooledConfiguration.pool = JailPoolConfiguration(size: 1)
+        let pooled = try await SkillRunner(configuration: pooledConfiguration)
+        guard let pool = pooled.pool else { throw ValidationError("no pool") }
         guard let source = FileManager.default.contents(atPath: skill) else { throw ValidationError("cannot read \(skill)") }
         let job = SkillJob(source: Array(source), manifest: try SkillManifest.parse(source, configuration: policy.manifest), secrets: [:])
         let limits = policy.limits
@@ -41,6 +46,14 @@ struct BenchCommand: AsyncParsableCommand {
                 guard result.success else { throw ValidationError("the skill failed in the sandbox: \(result.outcome) \(result.stderr)") }
             }
             let noCgroup = try await time { _ = try await cgroupless.run(job) }
+            await pool.fill()
+            guard await pool.awaitPrepared() else { throw ValidationError("the pool's jail failed to prepare") }
+            var steps = RunTimings()
+            let fromPool = try await time {
+                let (result, timings) = try await pooled.runTimed(job)
+                guard result.success, timings.pooled else { throw ValidationError("the pooled job failed or found no prepared jail: \(result.outcome)") }
+                steps = timings
+            }
             let bareFile = try await time { try await Self.deno(located.denoPath, ["run", "--no-prompt", skill], input: []) }
             let bareStdin = try await time {
                 // The same flags and stdin script as a job, a fresh DENO_DIR, no jail, no cgroup.
@@ -64,6 +77,10 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
             if measured {
+                func ms(_ duration: Duration) -> Double { Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15 }
+                for (name, value) in [("pooled", fromPool), ("pooledJail", ms(steps.jail)), ("pooledRun", ms(steps.jobRun)), ("pooledCleanup", ms(steps.cleanup)), ("pooledClassify", ms(steps.classify))] {
+                    samples[name, default: []].append(value)
+                }
                 for (name, value) in [("sandboxed", sandboxed), ("noCgroup", noCgroup), ("bareFile", bareFile), ("bareStdin", bareStdin), ("directory", directory), ("cgroup", cgroup)] {
                     samples[name, default: []].append(value)
                 }
@@ -76,16 +93,23 @@ struct BenchCommand: AsyncParsableCommand {
         print("skill \(skill), \(runs) interleaved runs each; user namespace: \(runner.host.userNamespace), cgroups: \(runner.host.cgroups?.version.rawValue ?? "none")")
         print(row("bare `deno run SKILL` (warm DENO_DIR)", median("bareFile")))
         print(row("bare Deno, job's flags, script on stdin, fresh DENO_DIR", median("bareStdin")))
-        print(row("sandboxed job (daemon side, everything)", median("sandboxed")))
+        print(row("sandboxed job, jail started for it (no pool), everything", median("sandboxed")))
         print(row("  of which: Deno itself (bare, as above)", median("bareStdin")))
         print(row("  of which: per-job directory create + remove", median("directory")))
         print(row("  of which: jail (namespaces, root, seccomp, init) + supervision", jail))
         print(row("  of which: cgroup create + limits + destroy", median("cgroup")))
         print(row("  of which: putting the job in its cgroup (\(runner.host.cgroups?.version.rawValue ?? "none"))", placement))
         print(row("sandboxed job without a cgroup", median("noCgroup")))
+        print(row("sandboxed job in a prepared jail (the daemon's pool)", median("pooled")))
+        print(row("  of which: taking the prepared jail", median("pooledJail")))
+        print(row("  of which: claim, Deno, the jail's end", median("pooledRun")))
+        print(row("  of which: cgroup counters, cgroup and directory removal", median("pooledCleanup")))
+        print(row("  of which: classification and redaction", median("pooledClassify")))
+        print(String(format: "median ratio prepared jail / bare deno run: %.2fx", median("pooled") / median("bareFile")))
         print(row("overhead over bare `deno run SKILL`", median("sandboxed") - median("bareFile")))
         print(row("jail overhead (no cgroup) over bare Deno with the job's flags", median("noCgroup") - median("bareStdin")))
         print(String(format: "median ratio sandboxed / bare deno run: %.2fx", median("sandboxed") / median("bareFile")))
+        await pool.shutdown()
     }
 
     private static func deno(_ path: String, _ arguments: [String], input: [UInt8], environment: [String: String] = ["NO_COLOR": "1"]) async throws {

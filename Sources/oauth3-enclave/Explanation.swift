@@ -1,5 +1,5 @@
 import Foundation
-import Jail
+import JailPlan
 import OAuth3Wire
 import Sandbox
 import SkillManifest
@@ -34,7 +34,8 @@ struct Explanation {
         lines.append("Deno's environment (nothing else is passed; it reaches Deno only at execve):")
         lines += deno.environment.map { "  \($0.name)=" + (masked.contains($0.name) ? "****" : $0.value) }
         lines.append("")
-        lines.append("command (started with an empty environment; stdin carries the environment above, then the skill's source):")
+        lines.append("command (started with an empty environment; stdin carries the environment above, then the skill's source;")
+        lines.append("the runner starts the same jail with --prepared and hands it --rlimit, --egress-bridge and Deno's arguments on stdin):")
         lines.append("  " + ([runner.configuration.jailPath] + jail.encoded()).map(Self.quoted).joined(separator: " "))
         return lines.joined(separator: "\n")
     }

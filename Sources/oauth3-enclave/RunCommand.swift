@@ -27,9 +27,13 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print the manifest, the granted permissions and the exact Deno command, without running.")
     var explain = false
 
+    @Flag(help: "Print to stderr where the time went: this command's own start, the jail, Deno, the rest.")
+    var timings = false
+
     @OptionGroup var installation: Installation.Options
 
     func run() async throws {
+        let started = ContinuousClock.now
         let located = try Installation.locate(installation)
         let policy = try PolicySet.load(from: located.policyDirectory)
         guard let source = FileManager.default.contents(atPath: skill) else {
@@ -58,16 +62,30 @@ struct RunCommand: AsyncParsableCommand {
         }
         let job = SkillJob(
             source: Array(source), manifest: manifest, secrets: grant.granted, timeoutSeconds: timeout, warnings: grant.warnings)
-        let runner = try await SkillRunner(configuration: try located.sandboxConfiguration(installation, policy: policy))
+        let sandbox = try located.sandboxConfiguration(installation, policy: policy)
+        // No pool (one job), and the machine's inspection remembered for this boot in the work root.
+        let runner = try await SkillRunner(configuration: sandbox, hostCache: sandbox.workRoot)
+        let ready = ContinuousClock.now
 
         if explain {
             print(Explanation(runner: runner, job: job).text)
             return
         }
-        let result = try await runner.run(job)
+        let (result, steps) = try await runner.runTimed(job)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        if timings {
+            func ms(_ duration: Duration) -> String {
+                String(format: "%.1f ms", Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)
+            }
+            FileHandle.standardError.write(Data("""
+                start (policy, skill, host inspection): \(ms(started.duration(to: ready)))
+                jail start: \(ms(steps.jail)); jail setup + Deno: \(ms(steps.jobRun)); cleanup: \(ms(steps.cleanup)); classify + redact: \(ms(steps.classify))
+                total: \(ms(started.duration(to: .now)))
+
+                """.utf8))
+        }
         if !result.success { throw ExitCode(result.outcome == .sandboxError ? 2 : 1) }
     }
 }

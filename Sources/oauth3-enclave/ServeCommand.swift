@@ -20,6 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "URL that agents and approvers use to reach this daemon, for approval links ($OAUTH3_PUBLIC_URL).") var publicURL: String?
     @Option(help: "Jobs running at once ($OAUTH3_WORKERS; default: the number of cores).") var workers: Int?
     @Option(help: "Approved jobs waiting for a worker before /execute answers 429 ($OAUTH3_QUEUE_LIMIT; default 64).") var queueLimit: Int?
+    @Option(help: "Jails prepared ahead of jobs, 0 for none ($OAUTH3_JAIL_POOL; default: the number of workers).") var jailPool: Int?
     @Option(help: "File holding the orchestrator's HS256 JWT secret ($OAUTH3_JWT_SECRET_FILE, or the secret itself in $OAUTH3_JWT_SECRET).") var jwtSecretFile: String?
     @Option(help: "Seconds: how far ahead of now an orchestrator JWT's exp may be ($OAUTH3_JWT_MAX_LIFETIME; default 86400).") var jwtMaxLifetime: Int?
     @Flag(help: "Refuse POST /signup ($OAUTH3_SIGNUP=closed).") var closedSignup = false
@@ -47,7 +48,15 @@ struct ServeCommand: AsyncParsableCommand {
 
         let located = try Installation.locate(installation)
         let policy = try PolicySet.load(from: located.policyDirectory)
-        let runner = try await SkillRunner(configuration: try located.sandboxConfiguration(installation, policy: policy))
+        let workerCount = try workers ?? Self.count(.workers, variable(.workers)) ?? ProcessInfo.processInfo.activeProcessorCount
+        var sandbox = try located.sandboxConfiguration(installation, policy: policy)
+        let poolSize = try jailPool ?? variable(.jailPool).map { text in
+            guard let value = Int(text), value >= 0 else { throw ValidationError("\(ServeEnvironment.jailPool.rawValue) '\(text)' is not a count") }
+            return value
+        } ?? workerCount
+        guard poolSize >= 0 else { throw ValidationError("--jail-pool \(poolSize) is negative") }
+        sandbox.pool = JailPoolConfiguration(size: poolSize)
+        let runner = try await SkillRunner(configuration: sandbox)
 
         let data = dataDir ?? variable(.dataDirectory) ?? "data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -75,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard ["open", "closed"].contains(signup) else { throw ValidationError("\(ServeEnvironment.signup.rawValue) must be open or closed, not '\(signup)'") }
         var configuration = GatewayConfiguration(
             host: bindHost, port: bindPort, publicURL: publicURL ?? variable(.publicURL),
-            workers: try workers ?? Self.count(.workers, variable(.workers)) ?? ProcessInfo.processInfo.activeProcessorCount,
+            workers: workerCount,
             queueLimit: try queueLimit ?? Self.count(.queueLimit, variable(.queueLimit)) ?? 64, jwtSecret: jwtSecret,
             signupOpen: !(closedSignup || signup == "closed"),
             jwtMaxLifetimeSeconds: jwtMaxLifetimeSeconds)

@@ -104,12 +104,19 @@ struct FilesystemEscapeTests {
               try { Deno.statSync(path); console.log(path, "visible") } catch (e) { console.log(path, e.name) }
             }
             try { console.log([...Deno.readDirSync("/")].map((e) => e.name).sort().join(" ")) } catch (e) { console.log(e.name) }
+            // The egress socket's directory (bound in every prepared jail): empty for a job without hosts, not writable.
+            try { Deno.writeTextFileSync("/run/oauth3/x", "x"); console.log("written") } catch (e) { console.log(e.message.includes("os error 30)") ? "EROFS" : e.name) }
+            try { console.log("[" + [...Deno.readDirSync("/run/oauth3")].map((e) => e.name).join(" ") + "]") } catch (e) { console.log(e.name) }
             """)
         let name = mode.isRealistic ? "NotCapable" : "NotFound"
-        #expect(lines(result).count == 7, "\(result.stdout) \(result.stderr)")
+        #expect(lines(result).count == 9, "\(result.stdout) \(result.stderr)")
         #expect(lines(result).prefix(6).allSatisfy { $0.hasSuffix(" " + name) }, "\(result.stdout)")
         if !mode.isRealistic {
-            #expect(lines(result).last == "deno dev home lib lib64 proc tmp usr", "\(result.stdout)")
+            #expect(lines(result)[6] == "deno dev home lib lib64 proc run tmp usr", "\(result.stdout)")
+            // Read-only; and the directory is 0711 root's, so the job cannot even list it (it holds nothing anyway).
+            #expect(lines(result).suffix(2) == ["EROFS", "PermissionDenied"], "\(result.stdout)")
+        } else {
+            #expect(lines(result).suffix(2) == ["NotCapable", "NotCapable"], "\(result.stdout)")
         }
     }
 }

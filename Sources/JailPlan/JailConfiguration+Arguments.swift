@@ -5,17 +5,20 @@
 /// oauth3-jail --root DIR [--bind-ro SRC DST]... [--tmpfs DST BYTES]... [--uid N] [--gid N]
 ///             [--cgroup DIR]... [--rlimit NAME SOFT HARD]... [--seccomp-default ACTION] [--seccomp RULE]...
 ///             [--hostname NAME] [--supervisor PID] [--chdir DIR] [--report FILE] [--egress-bridge PORT SOCKET]
-///             [--unsafe-share-host-network] [--unsafe-no-user-namespace] [--unsafe-no-seccomp]
+///             [--bind-dir-ro SRC DST]... [--prepared] [--unsafe-share-host-network] [--unsafe-no-user-namespace] [--unsafe-no-seccomp]
 ///             -- PROGRAM [ARG]...    < ENVIRONMENT-BLOCK PROGRAM-STDIN
 /// ```
 /// Stdin starts with the program's environment (``EnvironmentBlock``), the only environment it gets; the
 /// rest of stdin is the program's. Nothing on the command line is secret: any local user can read it.
+/// With `--prepared`, stdin starts with a ``JobClaim`` instead, which brings the `--rlimit`,
+/// `--egress-bridge` and program arguments, then the environment block, then the program's stdin.
 extension JailConfiguration {
     /// Encodes this configuration as the jail's command-line arguments (without argv[0]).
     public func encoded() -> [String] {
         var out: [String] = []
         if let root = filesystem.stagingDirectory { out += ["--root", root] }
         for bind in filesystem.readOnlyFiles { out += ["--bind-ro", bind.source, bind.target] }
+        for bind in filesystem.readOnlyDirectories { out += ["--bind-dir-ro", bind.source, bind.target] }
         for mount in filesystem.tmpfs { out += ["--tmpfs", mount.target, String(mount.sizeBytes)] }
         out += ["--uid", String(uid), "--gid", String(gid)]
         for path in cgroups { out += ["--cgroup", path] }
@@ -27,6 +30,7 @@ extension JailConfiguration {
         if let workingDirectory { out += ["--chdir", workingDirectory] }
         if let reportPath { out += ["--report", reportPath] }
         if let egressBridge { out += ["--egress-bridge", String(egressBridge.port), egressBridge.socketPath] }
+        if prepared { out.append("--prepared") }
         if unsafeShareHostNetwork { out.append("--unsafe-share-host-network") }
         if unsafeNoUserNamespace { out.append("--unsafe-no-user-namespace") }
         if unsafeNoSeccomp { out.append("--unsafe-no-seccomp") }
@@ -64,6 +68,9 @@ extension JailConfiguration {
             case "--bind-ro":
                 let source = try absolute(for: flag)
                 configuration.filesystem.readOnlyFiles.append(.init(source: source, target: try absolute(for: flag)))
+            case "--bind-dir-ro":
+                let source = try absolute(for: flag)
+                configuration.filesystem.readOnlyDirectories.append(.init(source: source, target: try absolute(for: flag)))
             case "--tmpfs":
                 let target = try absolute(for: flag)
                 configuration.filesystem.tmpfs.append(.init(target: target, sizeBytes: try number(for: flag)))
@@ -97,6 +104,7 @@ extension JailConfiguration {
                 let port: UInt16 = try number(for: flag)
                 guard port > 0 else { throw JailUsageError("--egress-bridge: port 0") }
                 configuration.egressBridge = EgressBridge(port: port, socketPath: try absolute(for: flag))
+            case "--prepared": configuration.prepared = true
             case "--unsafe-share-host-network": configuration.unsafeShareHostNetwork = true
             case "--unsafe-no-user-namespace": configuration.unsafeNoUserNamespace = true
             case "--unsafe-no-seccomp": configuration.unsafeNoSeccomp = true

@@ -40,6 +40,15 @@ public struct JailConfiguration: Sendable, Hashable {
     /// network namespace with loopback alone.
     public var egressBridge: EgressBridge?
 
+    /// Starts the jail ahead of its job: everything above is applied (namespaces, root, cgroup, loopback,
+    /// identity, capabilities, `no_new_privs`), then init waits for a ``JobClaim`` on stdin, which brings
+    /// the job-dependent ``arguments``, ``resourceLimits`` and ``egressBridge`` (any given on the command
+    /// line are replaced). Init writes one byte, ``preparedSignal``, to stdout when it starts waiting; the
+    /// program's own output follows only after the claim.
+    public var prepared = false
+    /// The byte a prepared jail writes to stdout once it waits for its claim.
+    public static let preparedSignal = UInt8(ascii: "R")
+
     /// Shares the host's network namespace instead of a fresh one. The daemon never does; the jail's own
     /// layer tests do, to check the other layers with a network present.
     public var unsafeShareHostNetwork = false
@@ -65,7 +74,8 @@ public struct ResourceLimit: Sendable, Hashable {
     public enum Resource: String, Sendable, CaseIterable {
         case nofile, fsize, core, cpu, nproc, stack
 
-        var number: Int32 {
+        /// The resource's number for `setrlimit`.
+        public var number: Int32 {
             switch self {
             case .nofile: 7
             case .fsize: 1

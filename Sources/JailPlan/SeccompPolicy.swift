@@ -15,7 +15,8 @@ public struct SeccompPolicy: Sendable, Hashable {
         /// Allow, and log to the kernel audit log.
         case log
 
-        var isRefusal: Bool {
+        /// Whether the action refuses the call (an errno, or killing the process).
+        public var isRefusal: Bool {
             switch self {
             case .allow, .log: false
             case .errno, .killProcess: true
@@ -70,7 +71,7 @@ public struct SeccompPolicy: Sendable, Hashable {
 
 extension SeccompPolicy.Action {
     /// `allow`, `kill`, `log`, or `errno=N`.
-    var encoded: String {
+    public var encoded: String {
         switch self {
         case .allow: "allow"
         case .killProcess: "kill"
@@ -79,7 +80,8 @@ extension SeccompPolicy.Action {
         }
     }
 
-    init?(encoded: Substring) {
+    /// Decodes ``encoded``; `nil` for anything else.
+    public init?(encoded: Substring) {
         switch encoded {
         case "allow": self = .allow
         case "kill": self = .killProcess
@@ -93,13 +95,14 @@ extension SeccompPolicy.Action {
 
 extension SeccompPolicy.Rule {
     /// `ACTION/SYSCALL[/INDEX:OP:VALUE[:MASK]]...`
-    var encoded: String {
+    public var encoded: String {
         ([action.encoded, syscall] + conditions.map { c in
             "\(c.index):\(c.op.rawValue):\(c.value)" + (c.op == .maskedEq ? ":\(c.mask)" : "")
         }).joined(separator: "/")
     }
 
-    init?(encoded: String) {
+    /// Decodes ``encoded``; `nil` for anything else.
+    public init?(encoded: String) {
         let parts = encoded.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count >= 2, let action = SeccompPolicy.Action(encoded: parts[0]), !parts[1].isEmpty else { return nil }
         var conditions: [SeccompPolicy.Condition] = []

@@ -29,6 +29,9 @@ public struct FilesystemPlan: Sendable, Hashable {
     public var stagingDirectory: String?
     /// Files bound read-only into the root.
     public var readOnlyFiles: [Bind] = []
+    /// Host directories bound read-only into the root (the job's egress socket directory: a socket created
+    /// in it after the jail was prepared is visible through the bind).
+    public var readOnlyDirectories: [Bind] = []
     /// Writable tmpfs mounts, owned by the job's user, mode 0700.
     public var tmpfs: [Tmpfs] = []
     /// The device nodes bound into `/dev`.
@@ -36,9 +39,10 @@ public struct FilesystemPlan: Sendable, Hashable {
     /// Size of the root tmpfs itself (it holds only mount points and is read-only once set up).
     public static let rootSizeBytes: UInt64 = 1 << 20
 
-    public init(stagingDirectory: String? = nil, readOnlyFiles: [Bind] = [], tmpfs: [Tmpfs] = []) {
+    public init(stagingDirectory: String? = nil, readOnlyFiles: [Bind] = [], readOnlyDirectories: [Bind] = [], tmpfs: [Tmpfs] = []) {
         self.stagingDirectory = stagingDirectory
         self.readOnlyFiles = readOnlyFiles
+        self.readOnlyDirectories = readOnlyDirectories
         self.tmpfs = tmpfs
     }
 
@@ -78,6 +82,12 @@ public struct FilesystemPlan: Sendable, Hashable {
             let target = relative(bind.target)
             parents(of: target)
             steps.append(.emptyFile(target))
+            steps.append(.bindReadOnly(source: bind.source, target: target))
+        }
+        for bind in readOnlyDirectories {
+            let target = relative(bind.target)
+            parents(of: target)
+            if made.insert(target).inserted { steps.append(.directory(target)) }
             steps.append(.bindReadOnly(source: bind.source, target: target))
         }
         parents(of: "dev/x")

@@ -1,0 +1,134 @@
+/// Jails prepared before their jobs arrive (``PreparedJail``), so a job pays only for its claim and Deno.
+///
+/// The pool keeps up to ``JailPoolConfiguration/size`` jails prepared. A job takes one (a hit) or finds
+/// none and has one started for it (a miss); each taken jail is replaced in the background. A jail runs
+/// one job and is never returned. A prepared jail that failed is discarded, and its job runs in a fresh
+/// one. A jail nobody took within ``JailPoolConfiguration/idleTimeout`` is retired and not replaced until
+/// the next job, so an idle daemon holds no jail processes. ``shutdown()`` retires every jail and waits
+/// until their processes, directories and cgroups are gone.
+public actor JailPool {
+    /// Counts since start, for `/metrics`.
+    public struct Statistics: Sendable, Hashable {
+        /// Jobs that took a prepared jail.
+        public var hits = 0
+        /// Jobs that found none and had one started for them.
+        public var misses = 0
+        /// Prepared jails that failed before their job and were discarded.
+        public var discarded = 0
+        /// Jails retired unused (idle timeout, shutdown).
+        public var retired = 0
+        /// Jails waiting now.
+        public var idle = 0
+
+        public init() {}
+    }
+
+    private let configuration: JailPoolConfiguration
+    private let blueprint: JailBlueprint
+    private var waiting: [PreparedJail] = []
+    private var statistics = Statistics()
+    private var stopped = false
+    /// Jails being retired or discarded, until their processes, directories and cgroups are gone.
+    private var retiring: [ObjectIdentifier: Task<Void, Never>] = [:]
+
+    init(configuration: JailPoolConfiguration, blueprint: JailBlueprint) {
+        self.configuration = configuration
+        self.blueprint = blueprint
+    }
+
+    /// The counts so far.
+    public var counts: Statistics {
+        var counts = statistics
+        counts.idle = waiting.count
+        return counts
+    }
+
+    /// The jails waiting now.
+    var waitingJails: [PreparedJail] { waiting }
+
+    /// Waits until every jail waiting now is prepared; `false` if one failed (benchmarks measure warm jails).
+    public func awaitPrepared() async -> Bool {
+        for jail in waiting where !(await jail.awaitReadiness()) { return false }
+        return true
+    }
+
+    /// Prepares jails up to the pool's size (at start, and after each job).
+    public func fill() {
+        retireExpired()
+        while !stopped && waiting.count < configuration.size {
+            guard let jail = try? PreparedJail.start(blueprint) else { return }  // the next job tries again, cold
+            waiting.append(jail)
+        }
+    }
+
+    /// A prepared (or still preparing) jail for a job, or `nil` when none waits; refills in the background.
+    func take() -> PreparedJail? {
+        retireExpired()
+        // A jail that ended while it waited (killed from outside) is no jail: discard it.
+        while let first = waiting.first, first.hasEnded || first.isReady == false {
+            waiting.removeFirst()
+            discard(first)
+        }
+        let jail = waiting.isEmpty ? nil : waiting.removeFirst()
+        if jail == nil { statistics.misses += 1 } else { statistics.hits += 1 }
+        if !stopped { Task { self.fill() } }
+        return jail
+    }
+
+    /// Counts and removes a prepared jail that failed before its job.
+    func discard(_ jail: PreparedJail) {
+        statistics.discarded += 1
+        remove(jail)
+    }
+
+    /// Retires `jail` in the background, remembered until it is gone.
+    private func remove(_ jail: PreparedJail) {
+        let id = ObjectIdentifier(jail)
+        retiring[id] = Task.detached {
+            await jail.retire()
+            await jail.dispose()
+            await self.removed(id)
+        }
+    }
+
+    private func removed(_ id: ObjectIdentifier) { retiring[id] = nil }
+
+    /// Retires every jail and waits until each one's processes, directory and cgroup are gone.
+    /// Jobs already running are not the pool's: their runs end them.
+    public func shutdown() async {
+        stopped = true
+        let jails = waiting
+        waiting.removeAll()
+        statistics.retired += jails.count
+        for jail in jails { remove(jail) }
+        for task in retiring.values { await task.value }
+    }
+
+    /// Retires jails prepared longer ago than the idle timeout.
+    private func retireExpired() {
+        let now = ContinuousClock.now
+        let expired = waiting.filter { now - $0.startedAt > configuration.idleTimeout }
+        guard !expired.isEmpty else { return }
+        waiting.removeAll { jail in expired.contains { $0 === jail } }
+        statistics.retired += expired.count
+        for jail in expired { remove(jail) }
+    }
+
+    /// Retires idle jails whose timeout passed, without waiting for a job; the daemon calls it periodically.
+    public func sweep() {
+        retireExpired()
+    }
+}
+
+/// How many jails to keep prepared, and for how long.
+public struct JailPoolConfiguration: Sendable, Hashable {
+    /// Jails kept prepared; 0 turns the pool off (every job starts its own, as `oauth3-enclave run` does).
+    public var size: Int
+    /// How long a prepared jail may wait for a job before it is retired.
+    public var idleTimeout: Duration
+
+    public init(size: Int = 0, idleTimeout: Duration = .seconds(300)) {
+        self.size = max(0, size)
+        self.idleTimeout = idleTimeout
+    }
+}
