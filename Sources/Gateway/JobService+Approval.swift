@@ -84,7 +84,8 @@ extension JobService {
         if job.kind == "scope" { return try await approveScope(job, decision: decision, consent: consent) }
 
         let manifest = try SkillManifest.parse(job.code ?? "", configuration: manifestConfiguration)
-        try await storeSupplied(decision.secrets, hosts: decision.secretHosts, declared: manifest.secrets.map(\.rawValue), tenant: job.tenantId)
+        try await storeSupplied(
+            decision.secrets, hosts: decision.secretHosts, declared: manifest.secrets.map(\.rawValue), network: manifest.network, tenant: job.tenantId)
         if level == "trust_code", let hash = job.codeSHA256 {
             try await store.trust(
                 codeSHA256: hash, tenant: job.tenantId, at: now, consentJSON: try consent.map { try JSONBody.string($0) },
@@ -123,7 +124,11 @@ extension JobService {
 
     /// Seals and stores values the approver typed (bound to the hosts typed beside them, if any), refusing
     /// names the job does not declare.
-    func storeSupplied(_ secrets: [String: String]?, hosts: [String: [String]]? = nil, declared: [String], tenant: String) async throws {
+    func storeSupplied(
+        _ secrets: [String: String]?, hosts: [String: [String]]? = nil, declared: [String], network: [HostPattern]? = nil, tenant: String
+    ) async throws {
+        // Everything is checked before anything is stored, so a refused decision leaves no secret half-written.
+        var checked: [(name: String, value: String, binding: ValidatedBinding?)] = []
         for (name, value) in (secrets ?? [:]).sorted(by: { $0.key < $1.key }) where !value.isEmpty {
             guard declared.contains(name) else {
                 throw GatewayError.badRequest("secret \(name) is not declared by this request; only \(declared.joined(separator: ", ")) can be supplied here")
@@ -132,8 +137,14 @@ extension JobService {
             do { binding = try ValidatedBinding.validate(hosts: hosts?[name], placement: nil) } catch let error as GatewayError {
                 throw GatewayError.badRequest("secret_hosts[\(name)]: \(error.body.error)")
             }
-            try await putSecret(name: name, value: value, tenant: tenant, binding: binding)
+            // As at submit: a binding none of the job's hosts is covered by could reach nothing.
+            if let binding, let network, !binding.coversAny(of: network) {
+                throw GatewayError.badRequest(
+                    "secret_hosts[\(name)]: bound to \(binding.hosts.map(\.description).joined(separator: ", ")), but this skill's @network declares none of them")
+            }
+            checked.append((name, value, binding))
         }
+        for secret in checked { try await putSecret(name: secret.name, value: secret.value, tenant: tenant, binding: secret.binding) }
     }
 
     /// The bindings of the declared secrets that are stored bound, for the approval page.

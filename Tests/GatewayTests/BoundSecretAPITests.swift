@@ -58,6 +58,13 @@ struct BoundSecretAPITests {
         let refused = try await daemon.raw("POST", "/approve/\(job.requestId)", body: Data(bad.utf8), headers: ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"])
         #expect(refused.status == 400 && refused.body.contains("secret_hosts[OTHER_KEY]"), "\(refused.body)")
         #expect(try await agent.secrets().secrets.map(\.name) == ["GH_TOKEN"])
+        // A binding that none of the job's hosts is covered by could reach nothing: refused as at submit, and with it
+        // the whole decision, so neither secret typed beside it is stored.
+        let uncovered = "token=\(token(of: job.approvalUrl))&decision=approve_once&secrets%5BOTHER_KEY%5D=v&secret_hosts%5BOTHER_KEY%5D=api.unrelated.example"
+        let refusedHost = try await daemon.raw("POST", "/approve/\(job.requestId)", body: Data(uncovered.utf8), headers: ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"])
+        #expect(refusedHost.status == 400 && refusedHost.body.contains("secret_hosts[OTHER_KEY]: bound to api.unrelated.example:443, but this skill")
+            && refusedHost.body.contains("@network declares none of them"), "\(refusedHost.body)")
+        #expect(try await agent.secrets().secrets.map(\.name) == ["GH_TOKEN"])
 
         let form = "token=\(token(of: job.approvalUrl))&decision=approve_once&secrets%5BOTHER_KEY%5D=other+value&secret_hosts%5BOTHER_KEY%5D=api.other.example"
         let reply = try await daemon.raw("POST", "/approve/\(job.requestId)", body: Data(form.utf8), headers: ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"])
