@@ -1,5 +1,6 @@
 import Logging
 import Store
+import Vault
 
 extension JobService {
     /// The HKDF purpose of the row key (docs/design.md): distinct from the secrets' key, the audit seal's and

@@ -5,6 +5,7 @@ import OAuth3Client
 import OAuth3Wire
 import Store
 import TestSupport
+import Vault
 import Testing
 
 @Suite("Every accepted job reaches a final state, across restarts", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)

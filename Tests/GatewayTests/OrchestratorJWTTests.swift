@@ -6,6 +6,7 @@ import OAuth3Client
 import OAuth3Wire
 import Store
 import TestSupport
+import Vault
 import Testing
 
 struct TestClaims: JWTPayload {

@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 import OAuth3Client
 import OAuth3Wire
+import Store
 import TestSupport
 import Testing
 
@@ -49,14 +50,21 @@ struct RowIntegrityTests {
         // The operator puts the other job's (sealed) code into the approved row.
         _ = try await sql(daemon, "UPDATE job SET code = (SELECT code FROM job WHERE id = ?) WHERE id = ?", [busy.requestId, queued.requestId])
 
-        let ended = try await agent.poll(queued.requestId, timeout: .seconds(30))
+        // Until a worker meets it, reading it is refused (it is not served)...
+        let refused = try await daemon.raw("GET", "/execute/\(queued.requestId)/status", headers: bearer(agent))
+        #expect(refused.status == 500 && refused.body.contains("table job, row \(queued.requestId)"), "\(refused)")
+        // ...and the worker that would take it ends it instead.
+        try await waitUntil("a worker met the changed row") { try await sql(daemon, "SELECT status FROM job WHERE id = ?", [queued.requestId]) == ["failed"] }
+        let ended = try await agent.status(queued.requestId)
         #expect(ended.status == "failed" && ended.result == nil, "\(ended)")
         #expect(ended.error == "integrity violation: table job, row \(queued.requestId): column code does not open under this row's key (edited, or moved from another row, tenant or column); the row was changed outside the enclave and is refused")
-        let events = try await daemon.service.store.audit(job: queued.requestId).map(\.event)
-        #expect(events.filter { $0 == "integrity_violation" }.count == 1 && !events.contains("job.started"), "\(events)")
+        // Audited when the read was refused, and when the job ended: that once, and it never started.
+        let entries = try await daemon.service.store.audit(job: queued.requestId)
+        #expect(entries.filter { $0.event == "integrity_violation" && $0.detail.contains(#""status":"failed""#) }.count == 1, "\(entries)")
+        #expect(!entries.map(\.event).contains("job.started"), "\(entries)")
         #expect(try await agent.poll(busy.requestId, timeout: .seconds(30)).result?.claims.run.stdout == "slow done\n")
-        #expect(try await metric(daemon, table: "job") == "1")
-        #expect(try await audited(daemon) == ["job|\(queued.requestId)"])
+        #expect(try await metric(daemon, table: "job") == "1", "counted once per row and reason")
+        #expect(try await audited(daemon) == ["job|\(queued.requestId)", "job|\(queued.requestId)"])
     }
 
     @Test("Code swapped while pending: the approval page and the decision are refused, naming the row, and the code is never shown")
@@ -92,7 +100,7 @@ struct RowIntegrityTests {
         let daemon = try await LiveDaemon.start()
         let (owner, _) = try await daemon.tenant("owner")
         let (other, otherId) = try await daemon.tenant("other")
-        let job = try await owner.execute(.init(skillCode: hello, args: ["city": .string("Lisbon")]))
+        let job = try await owner.execute(.init(skillCode: hello, args: ["CITY": .string("Lisbon")]))
         _ = try await sql(daemon, "UPDATE job SET tenantId = ? WHERE id = ?", [otherId, job.requestId])
         let stolen = try await daemon.raw("GET", "/execute/\(job.requestId)/status", headers: bearer(other))
         #expect(stolen.status == 500 && stolen.body.contains("table job, row \(job.requestId): column code does not open") && !stolen.body.contains("Lisbon"), "\(stolen)")

@@ -38,8 +38,19 @@ public struct RowCipher: Sendable {
 
     /// The MAC (hex) of a row's canonical encoding.
     public func mac(_ encoding: RowEncoding) -> String {
-        HMAC<SHA256>.authenticationCode(for: Domain.separated(Domain.rowMAC, encoding.bytes), using: authenticating)
-            .map { String(format: "%02x", $0) }.joined()
+        Self.hex(HMAC<SHA256>.authenticationCode(for: Domain.separated(Domain.rowMAC, encoding.bytes), using: authenticating))
+    }
+
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// Lower-case hex, without a `String(format:)` per byte (it runs at every row read and write).
+    private static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var text: [UInt8] = []
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Whether `mac` is the MAC of `encoding` (compared in constant time).

@@ -36,7 +36,11 @@ public struct RowEncoding: Sendable, Hashable {
     private mutating func appendNull(_ name: String) { append(name, tag: 0, []) }
 
     private mutating func append(_ name: String, tag: UInt8, _ value: [UInt8]) {
-        bytes += Array(name.utf8) + [0, tag] + Self.bigEndian(UInt64(value.count)) + value
+        bytes.append(contentsOf: name.utf8)
+        bytes.append(0)
+        bytes.append(tag)
+        bytes.append(contentsOf: Self.bigEndian(UInt64(value.count)))
+        bytes.append(contentsOf: value)
     }
 
     private static func bigEndian(_ value: UInt64) -> [UInt8] {
