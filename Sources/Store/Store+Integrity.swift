@@ -124,6 +124,11 @@ extension Store {
     }
 }
 
+extension ProtectedRow where Self: TableRecord {
+    /// The table GRDB names.
+    public static var tableName: String { databaseTableName }
+}
+
 /// What ``Store/protectRows(with:at:)`` did.
 public enum RowConversion: Sendable, Hashable {
     /// The rows were protected already.

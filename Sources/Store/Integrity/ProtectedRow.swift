@@ -17,13 +17,15 @@ public protocol ProtectedRow: Sendable {
 }
 
 extension ProtectedRow {
+    /// No sealed column: the row is authenticated, not sealed (a tenant's names and key hash, a passkey's public key).
+    public func sealedColumns(_ transform: (String, String) throws -> String) rethrows -> Self { self }
+
     func address(_ column: String) -> ColumnAddress {
         ColumnAddress(table: Self.tableName, row: rowName, tenant: rowTenant, column: column)
     }
 }
 
 extension JobRecord: ProtectedRow {
-    public static var tableName: String { databaseTableName }
     public var rowName: String { id }
     public var rowTenant: String { tenantId }
 
@@ -69,7 +71,6 @@ extension JobRecord: ProtectedRow {
 }
 
 extension SessionRecord: ProtectedRow {
-    public static var tableName: String { databaseTableName }
     public var rowName: String { id }
     public var rowTenant: String { tenantId }
 
@@ -99,7 +100,6 @@ extension SessionRecord: ProtectedRow {
 }
 
 extension TrustedCodeRecord: ProtectedRow {
-    public static var tableName: String { databaseTableName }
     public var rowName: String { "\(tenantId)/\(codeSHA256)" }
     public var rowTenant: String { tenantId }
 
@@ -125,12 +125,8 @@ extension TrustedCodeRecord: ProtectedRow {
 }
 
 extension ApproverRecord: ProtectedRow {
-    public static var tableName: String { databaseTableName }
     public var rowName: String { credentialId }
     public var rowTenant: String { tenantId }
-
-    /// Nothing is secret in a passkey's public key: it is authenticated, not sealed.
-    public func sealedColumns(_ transform: (String, String) throws -> String) rethrows -> ApproverRecord { self }
 
     /// Every column: whose passkey, which public key, its counter, whether it was revoked.
     public var integrityEncoding: RowEncoding {
@@ -148,12 +144,8 @@ extension ApproverRecord: ProtectedRow {
 }
 
 extension TenantRecord: ProtectedRow {
-    public static var tableName: String { databaseTableName }
     public var rowName: String { id }
     public var rowTenant: String { id }
-
-    /// Names and plans are not secrets: the row is authenticated, not sealed.
-    public func sealedColumns(_ transform: (String, String) throws -> String) rethrows -> TenantRecord { self }
 
     /// Every column: above all the API key's hash, so that nobody holding the database can put in a key of
     /// theirs and read the tenant's results through the API.
