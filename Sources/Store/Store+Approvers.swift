@@ -3,17 +3,27 @@ import GRDB
 
 extension Store {
     /// The tenant's approvers that are not revoked.
+    /// - Throws: ``IntegrityViolation`` when an approver's row does not verify, or none is left because rows were deleted.
     public func approvers(tenant: String) async throws -> [ApproverRecord] {
         try await reporting {
             try await writer.read { [self] db in
-                try fetchAll(db, ApproverRecord.filter(Column("tenantId") == tenant && Column("revokedAt") == nil).order(Column("createdAt")))
+                let approvers = try fetchAll(db, ApproverRecord.filter(Column("tenantId") == tenant && Column("revokedAt") == nil).order(Column("createdAt")))
+                if approvers.isEmpty { try checkNoApproverDeleted(db, tenant: tenant) }
+                return approvers
             }
         }
     }
 
     /// Whether a passkey must decide for this tenant.
+    /// - Throws: ``IntegrityViolation`` when the tenant seems to have none because approver rows were deleted.
     public func hasApprovers(tenant: String) async throws -> Bool {
-        try await writer.read { db in try ApproverRecord.filter(Column("tenantId") == tenant && Column("revokedAt") == nil).fetchCount(db) > 0 }
+        try await reporting {
+            try await writer.read { [self] db in
+                if try ApproverRecord.filter(Column("tenantId") == tenant && Column("revokedAt") == nil).fetchCount(db) > 0 { return true }
+                try checkNoApproverDeleted(db, tenant: tenant)
+                return false
+            }
+        }
     }
 
     /// Creates a tenant and its first approver together: the browser signup.

@@ -77,6 +77,22 @@ extension Store {
         try Record.filter(key: record.storedKey).updateAll(db, [Column("integrityMAC").set(to: mac)] + record.bookkeeping)
     }
 
+    /// Approvers are revoked, never deleted: a tenant without an active approver whose audit log records the
+    /// enrolment of a passkey that has no row any more lost it outside the daemon, which would otherwise
+    /// silently hand its decisions back to the approval link's token (whoever holds the link).
+    func checkNoApproverDeleted(_ db: Database, tenant: String) throws {
+        guard protection.isOn else { return }
+        let enrolled = try String.fetchAll(db, sql: """
+            SELECT json_extract(detail, '$.approver') FROM audit
+            WHERE tenantId = ? AND event IN ('tenant.signup', 'approver.enrolled', 'approver.claimed') AND json_extract(detail, '$.approver') IS NOT NULL
+            """, arguments: [tenant])
+        guard !enrolled.isEmpty else { return }
+        let present = Set(try String.fetchAll(db, sql: "SELECT credentialId FROM approver WHERE tenantId = ?", arguments: [tenant]))
+        if let missing = enrolled.first(where: { !present.contains($0) }) {
+            throw IntegrityViolation(table: ApproverRecord.tableName, row: missing, reason: "the row is missing: the audit log records its enrolment, and approvers are revoked, never deleted")
+        }
+    }
+
     /// Runs `work`; a violation it meets is audited (once per row and reason per daemon run) before it is rethrown.
     func reporting<T>(_ work: () async throws -> T) async throws -> T {
         do {

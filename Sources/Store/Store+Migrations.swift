@@ -145,6 +145,8 @@ extension Store {
             // Code and results are sealed at rest: the stored_bytes quota counts their plaintext, kept here.
             try db.alter(table: "job") { t in t.add(column: "plainBytes", .integer).notNull().defaults(to: 0) }
             try db.execute(sql: "UPDATE job SET plainBytes = COALESCE(LENGTH(CAST(code AS BLOB)), 0) + COALESCE(LENGTH(CAST(resultJSON AS BLOB)), 0)")
+            // A tenant without an active approver: its enrolments in the audit log are looked up (Store+Integrity).
+            try db.create(index: "audit_tenant_event", on: "audit", columns: ["tenantId", "event"])
         }
         return migrator
     }

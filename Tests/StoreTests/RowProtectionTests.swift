@@ -100,6 +100,8 @@ struct RowProtectionTests {
               table: "approver", row: "cred_a", reason: "MAC does not verify") { _ = try await $0.approvers(tenant: "tenant_a") },
         .init(name: "approver inserted", sql: "INSERT INTO approver (credentialId, tenantId, name, publicKey, algorithm, signCount, createdAt) VALUES ('cred_x', 'tenant_a', 'x', x'01', -7, 0, 1)",
               table: "approver", row: "cred_x", reason: "no MAC") { _ = try await $0.approvers(tenant: "tenant_a") },
+        .init(name: "approver deleted (the token would decide again)", sql: "DELETE FROM approver WHERE credentialId = 'cred_a'",
+              table: "approver", row: "cred_a", reason: "the row is missing") { _ = try await $0.hasApprovers(tenant: "tenant_a") },
         .init(name: "tenant's API key hash replaced", sql: "UPDATE tenant SET apiKeyHash = x'09' WHERE id = 'tenant_a'",
               table: "tenant", row: "tenant_a", reason: "MAC does not verify") { _ = try await $0.tenant(apiKeyHash: Data([9])) },
     ]
