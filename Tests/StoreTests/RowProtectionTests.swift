@@ -136,6 +136,22 @@ struct RowProtectionTests {
         #expect(try await store.auditIntegrity() == .intact(entries: try await queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit")! }))
     }
 
+    @Test("A running job whose row was changed cannot be finished: it ends failed (integrity_violation) instead, and the result is not stored")
+    func tamperedRunningJob() async throws {
+        let (store, queue) = try await fixture()
+        let claimed = try #require(try await store.claimNextJob(at: 9) { $0.first?.tenantId })
+        try await queue.write { db in try db.execute(sql: "UPDATE job SET argsJSON = NULL WHERE id = ?", arguments: [claimed.id]) }
+        await #expect(throws: IntegrityViolation.self) {
+            try await store.transition(claimed.id, from: [.executing], at: 10, event: "job.finished") { job in
+                job.status = .completed
+                job.resultJSON = "{}"
+            }
+        }
+        let ended = try #require(try await store.job(id: claimed.id))
+        #expect(ended.status == .failed && ended.outcome == "integrity_violation" && ended.resultJSON == nil && ended.completedAt == 10)
+        #expect(try await store.transition(claimed.id, from: [.executing], at: 11, event: "job.failed") { $0.status = .failed } == nil, "ended once")
+    }
+
     @Test("Plaintext rows are converted on the first start with a key, once; a row without a MAC afterwards is refused")
     func conversion() async throws {
         let queue = try DatabaseQueue()
