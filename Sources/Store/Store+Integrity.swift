@@ -23,11 +23,13 @@ extension Store {
     /// is broken (someone may have removed the marker to have rows of theirs converted).
     public func protectRows(with key: SymmetricKey, at now: Int64) async throws -> RowConversion {
         protection.set(RowCipher(rowKey: key))
-        if case .broken = try await auditIntegrity() { return .refused }
-        return try await writer.write { [self] db in
+        var intact = true
+        if case .broken = try await auditIntegrity() { intact = false }
+        return try await writer.write { [self, intact] db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM audit WHERE event = ?)", arguments: [Self.conversionEvent]) == true {
                 return .alreadyProtected
             }
+            guard intact else { return .refused }
             var rows = 0
             for tenant in try TenantRecord.fetchAll(db) { try update(db, tenant); rows += 1 }
             for job in try JobRecord.fetchAll(db) { try update(db, job); rows += 1 }

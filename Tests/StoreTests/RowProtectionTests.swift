@@ -175,6 +175,16 @@ struct RowProtectionTests {
         await #expect(throws: IntegrityViolation.self) { try await again.trustedCode(codeSHA256: "feed", tenant: "tenant_a", at: 22) }
     }
 
+    @Test("No plaintext row is converted while the audit log is broken (its marker may have been removed): those rows are refused")
+    func noConversionOverABrokenLog() async throws {
+        let queue = try DatabaseQueue()
+        try await seed(try Store(queue))
+        try await queue.write { db in try db.execute(sql: "UPDATE audit SET detail = '{}' WHERE seq = 1") }
+        let store = try Store(queue)
+        #expect(try await store.protectRows(with: Self.key, at: 20) == .refused)
+        await #expect(throws: IntegrityViolation.self) { try await store.job(id: "exec_a") }
+    }
+
     @Test("A row's MAC is HMAC-SHA256 under HKDF(row key, \"mac\") over the documented encoding")
     func documentedMAC() async throws {
         let (_, queue) = try await fixture()
