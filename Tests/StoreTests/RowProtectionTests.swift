@@ -225,14 +225,20 @@ struct RowProtectionTests {
                             status: .completed, tokenHash: Data(repeating: 1, count: 32), tokenExpiresAt: 1, createdAt: 1)
         job.resultJSON = String(repeating: "r", count: 4096)
         let rounds = 2000
-        let clock = ContinuousClock()
+        // CPU time of this thread (the loops never suspend), so that other suites sharing the cores do not count.
+        func cpuMicroseconds(_ work: () -> Void) -> Double {
+            var start = timespec(), end = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+            work()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
+            return (Double(end.tv_sec - start.tv_sec) * 1e6 + Double(end.tv_nsec - start.tv_nsec) / 1e3) / Double(rounds)
+        }
         var stored = try protection.stored(job)
-        let sealing = clock.measure { for _ in 0..<rounds { stored = try! protection.stored(job) } }
+        let sealing = cpuMicroseconds { for _ in 0..<rounds { stored = try! protection.stored(job) } }
         var opened = job
-        let opening = clock.measure { for _ in 0..<rounds { opened = try! protection.opened(stored.row, mac: stored.mac) } }
+        let opening = cpuMicroseconds { for _ in 0..<rounds { opened = try! protection.opened(stored.row, mac: stored.mac) } }
         #expect(opened == job)
-        let microseconds = { (duration: Duration) in Double(duration.components.attoseconds / 1_000_000_000_000 + duration.components.seconds * 1_000_000) / Double(rounds) }
-        print("row protection, job with 2 KiB code, 256 B args, 4 KiB result: seal+MAC \(microseconds(sealing)) µs, open+verify \(microseconds(opening)) µs")
-        #expect(microseconds(sealing) < 1000 && microseconds(opening) < 1000)
+        print("row protection, job with 2 KiB code, 256 B args, 4 KiB result (CPU per row): seal+MAC \(sealing) µs, open+verify \(opening) µs")
+        #expect(sealing < 1000 && opening < 1000)
     }
 }
