@@ -62,10 +62,17 @@ public struct Attestor: Sendable {
     }
 
     /// A fresh quote over the enclave's public keys and `nonce`, so anyone can check it is live.
-    public func freshAttestation(nonce: [UInt8]) async throws(AttestationError) -> JSONValue {
+    /// - Parameter auditHead: the audit log's head (sequence number, chain hash), signed with the nonce by the
+    ///   attested key, so a client that remembers heads sees the database rolled back (the head moves backwards).
+    public func freshAttestation(nonce: [UInt8], auditHead: (seq: Int64, hash: String)? = nil) async throws(AttestationError) -> JSONValue {
         let reportData = Self.reportData(Self.attestationDomain, signingPublicKey + hpkePublicKey + nonce)
         let quote = try await agent.quote(reportData: reportData)
-        return .object([
+        var head: [String: JSONValue] = [:]
+        if let auditHead {
+            let signature = (try? signingKey.signature(for: Self.auditHeadMessage(seq: auditHead.seq, hash: auditHead.hash, nonce: nonce))).map { Array($0) } ?? []
+            head["audit_head"] = .object(["seq": .number(Double(auditHead.seq)), "hash": .string(auditHead.hash), "signature": .string(signature.hexString)])
+        }
+        return .object(head.merging([
             "format": .string(Domain.attestation),
             "nonce": .string(nonce.hexString),
             "signing_public_key": .string(signingPublicKey.hexString),
@@ -77,7 +84,12 @@ public struct Attestor: Sendable {
             "key_quote": .string(keyQuote.quote.hexString),
             "app_id": .string(info.appID), "compose_hash": .string(info.composeHash), "instance_id": .string(info.instanceID),
             "guest_agent": .string(agent.name),
-        ])
+        ]) { first, _ in first })
+    }
+
+    /// What an audit head's signature covers: `"oauth3-enclave/audit-head-signed/v1" NUL seq NUL hash NUL nonce-hex`.
+    public static func auditHeadMessage(seq: Int64, hash: String, nonce: [UInt8]) -> [UInt8] {
+        Domain.separated(Domain.auditHeadSigned, Array("\(seq)\u{0}\(hash)\u{0}\(nonce.hexString)".utf8))
     }
 
     /// The HPKE suite sealed secrets use.

@@ -44,7 +44,11 @@ public struct Authenticator: Sendable {
             return try await jwtCaller(token, request: request)
         }
         let tenant: TenantRecord?
-        do { tenant = try await store.tenant(apiKeyHash: Identifiers.sha256(token)) } catch { throw .internalError("cannot read tenants") }
+        do {
+            tenant = try await store.tenant(apiKeyHash: Identifiers.sha256(token))
+        } catch let violation as IntegrityViolation {
+            throw .internalError(violation.description)
+        } catch { throw .internalError("cannot read tenants") }
         guard let tenant else { throw .unauthorized("unknown API key") }
         return Caller(tenantId: tenant.id, method: .apiKey, orchestratorURL: nil)
     }
@@ -68,6 +72,8 @@ public struct Authenticator: Sendable {
             _ = try await store.ensureTenant(id: claims.tenantId, plan: claims.plan ?? "free", at: clock.now())
         } catch let error as StoreError where error == .tenantHasAPIKey(claims.tenantId) {
             throw .forbidden("this tenant id belongs to an API-key account; a JWT cannot name it")
+        } catch let violation as IntegrityViolation {
+            throw .internalError(violation.description)
         } catch { throw .internalError("cannot record the tenant") }
         let orchestrator = request.headers[HTTPField.Name("X-Orchestrator-URL")!].flatMap { url in
             url.hasPrefix("https://") || url.hasPrefix("http://") ? url.trimmingSuffix("/") : nil

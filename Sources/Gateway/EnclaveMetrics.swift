@@ -33,6 +33,7 @@ public struct EnclaveMetrics: Sendable {
     private let stranded: Counter
     private let refusals: [String: Counter]
     private let purged: Counter
+    private let integrityViolations: [String: Counter]
     private let pool: [String: Counter]
     private let poolIdle: Gauge
     /// The pool's counts already added to ``pool`` (the pool counts; the counters follow at each scrape).
@@ -85,6 +86,13 @@ public struct EnclaveMetrics: Sendable {
         }
         self.refusals = admission
         purged = registry.makeCounter(name: "oauth3_requests_expired_total", help: "Requests that expired unanswered and were purged with their code")
+        var violations: [String: Counter] = [:]
+        for table in Store.protectedTables {
+            violations[table] = registry.makeCounter(
+                name: "oauth3_integrity_violations_total", labels: [("table", table)],
+                help: "Rows refused because they were changed outside the enclave (their MAC or seal does not verify), by table")
+        }
+        integrityViolations = violations
         var pool: [String: Counter] = [:]
         for result in Self.poolResults {
             pool[result] = registry.makeCounter(
@@ -103,6 +111,9 @@ public struct EnclaveMetrics: Sendable {
 
     /// Counts a request refused by `limit` (one of ``admissionLimits``).
     func refused(by limit: String) { refusals[limit]?.increment() }
+
+    /// Counts a row refused for its integrity, the first time it is found.
+    func integrityViolation(table: String) { integrityViolations[table]?.increment() }
 
     /// Counts requests that expired unanswered.
     func expired(_ count: Int) { purged.increment(by: Int64(count)) }

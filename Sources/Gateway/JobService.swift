@@ -66,6 +66,7 @@ public struct JobService: Sendable {
         if case .broken(let seq, let reason) = try await store.auditIntegrity() {
             logger.error("the audit log was altered outside the daemon", metadata: ["entry": "\(seq)", "reason": "\(reason)"])
         }
+        try await protectRows()
         let approved = try await store.recoverAfterRestart(at: clock.now())
         if !approved.isEmpty { logger.info("resuming approved jobs", metadata: ["count": "\(approved.count)"]) }
         await scheduler.setExecutor { job in await self.run(job) }

@@ -1801,6 +1801,31 @@ enum OpenAPIDocument {
           "guest_agent"
         ],
         "properties": {
+          "audit_head": {
+            "description": "The audit log's head when the quote was taken, signed by the attested Ed25519 key over \"oauth3-enclave/audit-head-signed/v1\" NUL seq NUL hash NUL nonce (hex). A head whose seq is lower than one seen before means the database was rolled back (docs/design.md).",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "seq",
+              "hash",
+              "signature"
+            ],
+            "properties": {
+              "seq": {
+                "type": "integer"
+              },
+              "hash": {
+                "type": "string",
+                "description": "The last entry's chain hash",
+                "hex.": null
+              },
+              "signature": {
+                "type": "string",
+                "description": "Ed25519",
+                "hex.": null
+              }
+            }
+          },
           "format": {
             "type": "string",
             "const": "oauth3-enclave/attestation/v1"

@@ -60,8 +60,9 @@ struct Routes {
             guard let nonce = bytes(fromHex: nonceText), (8...64).contains(nonce.count) else {
                 throw GatewayError.badRequest("nonce must be 8 to 64 bytes of hex (?nonce=…)")
             }
+            let auditHead = try await service.store.auditHead()
             do {
-                return try JSONBody.response(try await service.attestor.freshAttestation(nonce: nonce))
+                return try JSONBody.response(try await service.attestor.freshAttestation(nonce: nonce, auditHead: auditHead))
             } catch {
                 throw GatewayError.unavailable("the guest agent could not quote: \(error)")
             }

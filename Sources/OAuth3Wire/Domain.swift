@@ -13,6 +13,14 @@ public enum Domain {
     public static let secret = "oauth3-enclave/secret/v1"
     /// The audit log's sealed head: payload is `seq ‖ 0x00 ‖ hash`.
     public static let auditHead = "oauth3-enclave/audit-head/v1"
+    /// A database column sealed by the daemon's row key: payload is `table ‖ 0x00 ‖ row ‖ 0x00 ‖ tenant ‖ 0x00 ‖ column`
+    /// (the AES-GCM associated data), so a ciphertext moved to another row, tenant or column does not open.
+    public static let rowColumn = "oauth3-enclave/row-column/v1"
+    /// A row's MAC: payload is the row's canonical encoding (`Store`'s `RowEncoding`).
+    public static let rowMAC = "oauth3-enclave/row-mac/v1"
+    /// The audit log's head as `GET /v1/attestation` reports it, signed by the attested key: payload is
+    /// `seq ‖ 0x00 ‖ hash ‖ 0x00 ‖ nonce (hex)`.
+    public static let auditHeadSigned = "oauth3-enclave/audit-head-signed/v1"
     /// The `format` of a result's `attestation` object.
     public static let resultAttestationFormat = "oauth3-enclave/result-attestation/v1"
 

@@ -96,6 +96,13 @@ extension Store {
         }
     }
 
+    /// The audit log's recorded head (its last entry's number and chain hash), `nil` while the log is empty.
+    public func auditHead() async throws -> (seq: Int64, hash: String)? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, hash FROM auditHead WHERE id = 1").map { (seq: $0["seq"] as Int64, hash: $0["hash"] as String) }
+        }
+    }
+
     /// The sequence number where ``auditIntegrity()`` finds the log broken, or `nil` if it is intact.
     public func firstBrokenAuditEntry() async throws -> Int64? {
         if case .broken(let seq, _) = try await auditIntegrity() { return seq }

@@ -137,6 +137,17 @@ extension Store {
             // A bound secret's hosts and placement, as the canonical JSON its sealed value authenticates.
             try db.alter(table: "secret") { t in t.add(column: "binding", .text) }
         }
+        migrator.registerMigration("v6: row MACs, plaintext byte counts") { db in
+            // The MAC of each row a decision depends on (NULL until the daemon has its key: Store+Integrity).
+            for table in ["tenant", "job", "session", "trustedCode", "approver"] {
+                try db.alter(table: table) { t in t.add(column: "integrityMAC", .text) }
+            }
+            // Code and results are sealed at rest: the stored_bytes quota counts their plaintext, kept here.
+            try db.alter(table: "job") { t in t.add(column: "plainBytes", .integer).notNull().defaults(to: 0) }
+            try db.execute(sql: "UPDATE job SET plainBytes = COALESCE(LENGTH(CAST(code AS BLOB)), 0) + COALESCE(LENGTH(CAST(resultJSON AS BLOB)), 0)")
+            // A tenant without an active approver: its enrolments in the audit log are looked up (Store+Integrity).
+            try db.create(index: "audit_tenant_event", on: "audit", columns: ["tenantId", "event"])
+        }
         return migrator
     }
 }

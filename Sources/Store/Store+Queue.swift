@@ -59,10 +59,10 @@ extension Store {
     /// inserted `approved` is queued by that insert).
     /// - Throws: ``AdmissionRefusal`` naming the limit; nothing is stored then.
     public func admit(_ job: JobRecord, limits: AdmissionLimits) async throws {
-        try await writer.write { db in try Self.admit(db, job, limits: limits) }
+        try await writer.write { [self] db in try admit(db, job, limits: limits) }
     }
 
-    static func admit(_ db: Database, _ job: JobRecord, limits: AdmissionLimits) throws {
+    func admit(_ db: Database, _ job: JobRecord, limits: AdmissionLimits) throws {
         if job.status.awaitsHuman {
             let pending = try Self.count(db, tenant: job.tenantId, statuses: [.pending, .pendingScope, .awaitingSecrets])
             if pending >= limits.pendingRequests { throw AdmissionRefusal(limit: .pendingRequests, maximum: limits.pendingRequests) }
@@ -77,7 +77,7 @@ extension Store {
         if stored + (job.code?.utf8.count ?? 0) > limits.storedBytes {
             throw AdmissionRefusal(limit: .storedBytes, maximum: limits.storedBytes)
         }
-        try job.insert(db)
+        try insert(db, job)
         try Self.appendAudit(db, tenant: job.tenantId, job: job.id, event: "job.created",
                              detail: ["kind": job.kind, "skill": job.skillId ?? "", "code_sha256": job.codeSHA256 ?? "", "status": job.status.rawValue], at: job.createdAt)
     }
@@ -88,7 +88,7 @@ extension Store {
     }
 
     static func storedBytes(_ db: Database, tenant: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(COALESCE(LENGTH(CAST(code AS BLOB)), 0) + COALESCE(LENGTH(CAST(resultJSON AS BLOB)), 0)), 0) FROM job WHERE tenantId = ?", arguments: [tenant]) ?? 0
+        try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(plainBytes), 0) FROM job WHERE tenantId = ?", arguments: [tenant]) ?? 0
     }
 
     static func count(_ db: Database, tenant: String, statuses: [JobStatus]) throws -> Int {
@@ -128,61 +128,76 @@ extension Store {
     /// two workers never take one job and a choice is never made on a stale picture.
     /// - Returns: the job, now `executing`, or `nil` when `choose` named nobody.
     public func claimNextJob(at now: Int64, choose: @escaping @Sendable ([TenantQueueState]) -> String?) async throws -> JobRecord? {
-        try await writer.write { db in
-            guard let tenant = choose(try Self.queueState(db)) else { return nil }
-            guard var job = try JobRecord
-                .filter(Column("tenantId") == tenant && Column("status") == JobStatus.approved.rawValue)
-                .order(Column("approvedAt"), Column("createdAt"), Column("id")).fetchOne(db)
-            else { return nil }
-            job.status = .executing
-            job.executedAt = now
-            job.updatedAt = now
-            try job.update(db)
-            try Self.appendAudit(db, tenant: job.tenantId, job: job.id, event: "job.started", detail: ["status": job.status.rawValue], at: now)
-            return job
+        let (value, failed) = try await writer.write { [self] db -> (JobRecord?, [IntegrityViolation]) in
+            var failed: [IntegrityViolation] = []
+            // A queued row that does not verify ends `failed` here and the choice is made again: it never runs.
+            while true {
+                guard let tenant = choose(try Self.queueState(db)) else { return (nil, failed) }
+                guard let row = try GRDB.Row.fetchOne(db, JobRecord
+                    .filter(Column("tenantId") == tenant && Column("status") == JobStatus.approved.rawValue)
+                    .order(Column("approvedAt"), Column("createdAt"), Column("id")))
+                else { return (nil, failed) }
+                guard var job = try openedOrFailed(db, row, at: now, failed: &failed) else { continue }
+                job.status = .executing
+                job.executedAt = now
+                job.updatedAt = now
+                try update(db, job)
+                try Self.appendAudit(db, tenant: job.tenantId, job: job.id, event: "job.started", detail: ["status": job.status.rawValue], at: now)
+                return (job, failed)
+            }
         }
+        announce(failed)
+        return value
     }
 
     /// Ends every request still waiting for a person whose approval link expired before `now`: it becomes
     /// `failed` (`expired`), its code is dropped (its hash stays), and the audit log records the purge.
     /// - Returns: the ids purged.
     public func purgeExpiredRequests(at now: Int64) async throws -> [String] {
-        try await writer.write { db in
-            let expired = try JobRecord
-                .filter([JobStatus.pending, .pendingScope, .awaitingSecrets].map(\.rawValue).contains(Column("status")) && Column("tokenExpiresAt") <= now)
-                .fetchAll(db)
-            for var job in expired {
+        let (value, failed) = try await writer.write { [self] db -> ([String], [IntegrityViolation]) in
+            var failed: [IntegrityViolation] = []
+            let rows = try GRDB.Row.fetchAll(db, JobRecord
+                .filter([JobStatus.pending, .pendingScope, .awaitingSecrets].map(\.rawValue).contains(Column("status")) && Column("tokenExpiresAt") <= now))
+            var expired: [JobRecord] = []
+            for row in rows {
+                guard var job = try openedOrFailed(db, row, at: now, failed: &failed) else { continue }
                 job.status = .failed
                 job.outcome = "expired"
                 job.error = "expired: nobody decided before the approval link ran out"
                 job.code = nil
                 job.completedAt = now
                 job.updatedAt = now
-                try job.update(db)
+                try update(db, job)
                 try Self.appendAudit(db, tenant: job.tenantId, job: job.id, event: "job.expired",
                                      detail: ["status": "failed", "purged": "code", "code_sha256": job.codeSHA256 ?? ""], at: now)
+                expired.append(job)
             }
-            return expired.map(\.id)
+            return (expired.map(\.id), failed)
         }
+        announce(failed)
+        return value
     }
 
     /// Drops the code and result of final jobs that ended before `cutoff` (the row, its status, code hash
     /// and outcome stay for `GET /history`), so a tenant's stored bytes fall as results age out.
     /// - Returns: how many jobs were trimmed.
     public func trimFinishedJobs(endedBefore cutoff: Int64, at now: Int64) async throws -> Int {
-        try await writer.write { db in
-            let old = try JobRecord
+        let (value, failed) = try await writer.write { [self] db -> (Int, [IntegrityViolation]) in
+            var failed: [IntegrityViolation] = []
+            let old = try GRDB.Row.fetchAll(db, JobRecord
                 .filter([JobStatus.completed, .failed, .denied].map(\.rawValue).contains(Column("status")) && Column("completedAt") < cutoff
-                        && (Column("code") != nil || Column("resultJSON") != nil))
-                .fetchAll(db)
-            for var job in old {
+                        && (Column("code") != nil || Column("resultJSON") != nil)))
+            for row in old {
+                guard var job = try openedOrFailed(db, row, at: now, failed: &failed) else { continue }
                 job.code = nil
                 job.resultJSON = nil
                 job.updatedAt = now
-                try job.update(db)
+                try update(db, job)
                 try Self.appendAudit(db, tenant: job.tenantId, job: job.id, event: "job.trimmed", detail: ["purged": "code,result"], at: now)
             }
-            return old.count
+            return (old.count, failed)
         }
+        announce(failed)
+        return value
     }
 }

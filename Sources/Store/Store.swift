@@ -9,6 +9,8 @@ public struct Store: Sendable {
     let writer: any DatabaseWriter
     /// Seals the audit log's head once the daemon hands it a key (``sealAudit(with:)``).
     let auditSeal = AuditSeal()
+    /// Seals and authenticates the rows decisions depend on once the daemon hands it a key (``protectRows(with:at:)``).
+    let protection = RowProtection()
 
     /// Wraps `writer` and brings its schema up to date.
     public init(_ writer: any DatabaseWriter) throws {

@@ -96,7 +96,6 @@ struct AccountStorageTests {
         let scope = try await agent.scope(scopeRequest)
         try await approve(daemon, scope, secrets: ["GH_TOKEN": "ghp_limits"])
         let session = try #require(scope.sessionId)
-        let database = daemon.dataDirectory + "/enclave.sqlite"
 
         for run in 1...2 {
             clock.advance(seconds: 60)
@@ -105,13 +104,14 @@ struct AccountStorageTests {
             let listed = try #require(try await agent.sessions().sessions.first)
             #expect(listed.runs == run && listed.lastActivity == clock.now(), "run \(run): \(listed)")
         }
-        // Set in the row here (the scope page sets them too: ConsentTokenTests), so the clock can pass the expiry.
-        _ = try await Self.sqlite(database, "UPDATE session SET maxRuns = 2 WHERE id = ?", [session])
+        // Set through the store here (the scope page sets them too: ConsentTokenTests), so the clock can pass the
+        // expiry; the row is authenticated, so raw SQL would be refused (RowIntegrityTests).
+        try await daemon.service.store.limitSession(id: session, expiresAt: nil, maxRuns: 2)
         let usedUp = try await agent.execute(.init(skillCode: github, sessionId: session))
         #expect(usedUp.status == "pending" && usedUp.policyViolations == ["session \(session) is used up: 2 runs"], "\(usedUp)")
         #expect(try await agent.sessions().sessions.first?.status == "expired")
 
-        _ = try await Self.sqlite(database, "UPDATE session SET maxRuns = NULL, expiresAt = ? WHERE id = ?", [String(clock.now() + 60_000), session])
+        try await daemon.service.store.limitSession(id: session, expiresAt: clock.now() + 60_000, maxRuns: nil)
         #expect(try await agent.dryRun(.init(skillCode: github, sessionId: session)).wouldAutoApprove)
         clock.advance(seconds: 60)
         let expired = try await agent.dryRun(.init(skillCode: github, sessionId: session))
@@ -124,18 +124,19 @@ struct AccountStorageTests {
         let daemon = try await LiveDaemon.start(dataDirectory: directory)
         _ = try await daemon.tenant("first")
         _ = try await daemon.tenant("second")
-        #expect(try await daemon.service.store.auditIntegrity() == .intact(entries: 2))
+        // Entry 1 is the start's `integrity.rows_protected`, then one signup each.
+        #expect(try await daemon.service.store.auditIntegrity() == .intact(entries: 3))
         await daemon.stop()
         let database = directory + "/enclave.sqlite"
-        #expect(try await Self.sqlite(database, "SELECT seq, length(mac) FROM auditHead") == ["2|64"])
+        #expect(try await Self.sqlite(database, "SELECT seq, length(mac) FROM auditHead") == ["3|64"])
         // The operator removes the last entry (and its number, so the next append reuses it).
-        _ = try await Self.sqlite(database, "DELETE FROM audit WHERE seq = 2")
-        _ = try await Self.sqlite(database, "UPDATE sqlite_sequence SET seq = 1 WHERE name = 'audit'")
+        _ = try await Self.sqlite(database, "DELETE FROM audit WHERE seq = 3")
+        _ = try await Self.sqlite(database, "UPDATE sqlite_sequence SET seq = 2 WHERE name = 'audit'")
 
         let restarted = try await LiveDaemon.start(dataDirectory: directory)
-        #expect(try await restarted.service.store.auditIntegrity() == .broken(at: 2, reason: "entry 2 is missing: the recorded head is entry 2"))
+        #expect(try await restarted.service.store.auditIntegrity() == .broken(at: 3, reason: "entry 3 is missing: the recorded head is entry 3"))
         _ = try await restarted.tenant("third")  // an append on top: the gap is not sealed over
-        #expect(try await restarted.service.store.auditIntegrity() == .broken(at: 2, reason: "the recorded head is not sealed"))
+        #expect(try await restarted.service.store.auditIntegrity() == .broken(at: 3, reason: "the recorded head is not sealed"))
     }
 
     static func post(_ url: URL, body: String) async throws -> (status: Int, body: String) {

@@ -5,6 +5,7 @@ import OAuth3Client
 import OAuth3Wire
 import Store
 import TestSupport
+import Vault
 import Testing
 
 @Suite("Every accepted job reaches a final state, across restarts", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
@@ -26,6 +27,8 @@ struct DurabilityTests {
         // A crash: the state as a killed daemon leaves it (running job still `executing`).
         await daemon.stop()  // graceful stop marks it interrupted itself; reset it to what a crash leaves
         let store = try Store.open(path: directory + "/enclave.sqlite")
+        // Rows are authenticated: this store writes them as the daemon does, with its row key.
+        _ = try await store.protectRows(with: daemon.service.vault.derivedKey(for: JobService.rowKeyPurpose), at: 0)
         _ = try await store.transition(running.requestId, from: [.failed], at: 0, event: "test.crash") { $0.status = .executing; $0.error = nil }
         _ = try await store.transition(queued.requestId, from: [.approved], at: 0, event: "test.crash") { $0.status = .approved }
 

@@ -6,6 +6,7 @@ import OAuth3Client
 import OAuth3Wire
 import Store
 import TestSupport
+import Vault
 import Testing
 
 struct TestClaims: JWTPayload {
@@ -191,6 +192,8 @@ struct OrchestratorJWTTests {
 
         // An API-key account whose id lacks the prefix (made straight in the database): the store refuses it.
         let store = try Store.open(path: daemon.dataDirectory + "/enclave.sqlite")
+        // Written with the daemon's row key, as an older daemon would have (a row without its MAC is refused).
+        _ = try await store.protectRows(with: daemon.service.vault.derivedKey(for: JobService.rowKeyPurpose), at: 0)
         let key = "oauth3_legacy-\(UUID().uuidString)"
         _ = try await store.createTenant(
             id: "acme-legacy", name: "legacy", email: nil, apiKeyHash: Data(SHA256.hash(data: Data(key.utf8))), at: 0)
