@@ -20,6 +20,7 @@ public final class PostgresServer: Sendable {
     public let user = "oauth3"
     /// A password with characters a URL must escape, so URL handling is exercised too.
     public let password = "pw-" + UUID().uuidString.prefix(8) + "@:/x"
+    private let root: String
     private let dataDirectory: String
     private let binaries: String
     private let databases = Mutex(0)
@@ -45,6 +46,7 @@ public final class PostgresServer: Sendable {
         guard let binaries = Self.binaries else { throw PostgresServerError(message: Self.unavailableReason ?? "") }
         self.binaries = binaries
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("oauth3-pg-\(UUID().uuidString.prefix(8))").path
+        self.root = root
         dataDirectory = root + "/data"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let passwordFile = root + "/password"
@@ -68,6 +70,7 @@ public final class PostgresServer: Sendable {
 
     func stop() {
         try? runAsServerUser(binaries + "/pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "stop"])
+        try? FileManager.default.removeItem(atPath: root)
     }
 
     private func runAsServerUser(_ executable: String, _ arguments: [String]) throws {

@@ -215,9 +215,9 @@ extension PostgresStore {
 
     public func admitScope(_ job: JobRecord, reservingSession id: String, limits: AdmissionLimits) async throws -> Bool {
         try await write { transaction in
-            let owner = try await transaction.value(String.self, """
+            let owner = try await transaction.value(String?.self, """
                 SELECT COALESCE((SELECT "tenantId" FROM session WHERE "id" = \(id)), (SELECT "tenantId" FROM "sessionReservation" WHERE "id" = \(id)))
-                """)
+                """) ?? nil
             if let owner, owner != job.tenantId { return false }
             try await self.admit(transaction, job, limits: limits)
             if owner == nil {

@@ -90,6 +90,7 @@ public final class PostgresStore: Sendable {
     /// Stops renewing leases and closes the connections.
     public func close() async {
         leaseKeeper.cancel()
+        _ = await leaseKeeper.value
         background.cancel()
         _ = await background.value
     }
