@@ -137,7 +137,7 @@ def main():
         run("SQLite, one daemon", [daemon], args, skill)
         daemon.stop()
 
-        postgres = Postgres(os.path.join(root, "pg"))
+        postgres = Postgres(tempfile.mkdtemp(prefix="oauth3-bench-pg-"))  # its own folder: the server's user owns it
         for count in (1, 2):
             database = f"bench{count}"
             url = postgres.database(database)
@@ -159,6 +159,7 @@ def main():
             daemon.stop()
         if postgres:
             postgres.stop()
+            shutil.rmtree(postgres.root, ignore_errors=True)
         shutil.rmtree(root, ignore_errors=True)
 
 
