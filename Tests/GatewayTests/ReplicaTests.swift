@@ -28,9 +28,9 @@ struct ReplicaTests {
 
     @Test("Submitted at A, approved at B, run on A while B is busy; B's long-poll wakes; kill -9 of B leaves its job interrupted once")
     func replicas() async throws {
-        let database = try PostgresServer.shared().makeDatabase()
+        let database = try await PostgresServer.shared().makeDatabase()
         let b = try await Self.replica(database: database)
-        #expect(!b.log.joined().contains(try PostgresServer.shared().password), "the URL's password is not logged")
+        #expect(!b.log.joined().contains(try await PostgresServer.shared().password), "the URL's password is not logged")
         let account = try await OAuth3Client(baseURL: b.url, apiKey: nil).signup(name: "replicas")
         let atB = OAuth3Client(baseURL: b.url, apiKey: account.apiKey)
         // B's only worker takes a slow job before A exists, so the next job can only run on A.

@@ -9,7 +9,7 @@ import Testing
 @Suite("PostgreSQL replicas: migrations, leases, change notifications, the URL's password", .enabled(if: PostgresServer.binaries != nil, "PostgreSQL is not installed: `make setup` installs it"))
 struct PostgresReplicaTests {
     static func replicas(_ count: Int, lease: Duration = .seconds(30)) async throws -> [PostgresStore] {
-        let url = try DatabaseURL(try PostgresServer.shared().makeDatabase())
+        let url = try DatabaseURL(try await PostgresServer.shared().makeDatabase())
         // Started together: the migration lock lets one migrate and the others wait.
         return try await withThrowingTaskGroup(of: PostgresStore.self) { group in
             for index in 0..<count { group.addTask { try await PostgresStore.connect(url, replica: "r\(index)", lease: lease) } }
@@ -95,8 +95,8 @@ struct PostgresReplicaTests {
 
     @Test("The URL's password is never printed: not by the URL, not when it is malformed, not when the server refuses it")
     func password() async throws {
-        let server = try PostgresServer.shared()
-        let text = try server.makeDatabase()
+        let server = try await PostgresServer.shared()
+        let text = try await server.makeDatabase()
         let url = try DatabaseURL(text)
         #expect(url.password == server.password)
         #expect(!url.description.contains(server.password) && url.description.contains(":***@127.0.0.1:\(server.port)/"))

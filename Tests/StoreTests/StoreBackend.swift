@@ -17,7 +17,7 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .sqlite:
             return try await body(try Store.inMemory())
         case .postgres:
-            let store = try await PostgresStore.connect(try DatabaseURL(try PostgresServer.shared().makeDatabase()))
+            let store = try await PostgresStore.connect(try DatabaseURL(try await PostgresServer.shared().makeDatabase()))
             do {
                 let result = try await body(store)
                 await store.close()

@@ -25,88 +25,78 @@ public final class PostgresServer: Sendable {
     private let binaries: String
     private let databases = Mutex(0)
 
-    private static let started = Mutex<Result<PostgresServer, PostgresServerError>?>(nil)
+    private static let starting = Mutex<Task<PostgresServer, any Error>?>(nil)
+    private static let running = Mutex<PostgresServer?>(nil)
 
-    /// The process's server, started on first use.
-    public static func shared() throws -> PostgresServer {
-        try started.withLock { started in
-            if let started { return try started.get() }
-            let result = Result { try PostgresServer() }.mapError { $0 as? PostgresServerError ?? PostgresServerError(message: "\($0)") }
-            started = result
-            if case .success = result { atexit { PostgresServer.stopShared() } }
-            return try result.get()
+    /// The process's server, started on first use (callers at once wait for the one start).
+    public static func shared() async throws -> PostgresServer {
+        let task = starting.withLock { task in
+            if let task { return task }
+            let started = Task { try await PostgresServer.start() }
+            task = started
+            return started
         }
+        return try await task.value
     }
 
-    private static func stopShared() {
-        if case .success(let server)? = started.withLock({ $0 }) { server.stop() }
-    }
-
-    private init() throws {
+    private static func start() async throws -> PostgresServer {
         guard let binaries = Self.binaries else { throw PostgresServerError(message: Self.unavailableReason ?? "") }
-        self.binaries = binaries
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("oauth3-pg-\(UUID().uuidString.prefix(8))").path
-        self.root = root
-        dataDirectory = root + "/data"
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let passwordFile = root + "/password"
-        port = try Self.freePort()
-        try Data(password.utf8).write(to: URL(fileURLWithPath: passwordFile))
-        if getuid() == 0 { try Self.run("/bin/chown", ["-R", "postgres:postgres", root]) }
-        try runAsServerUser(binaries + "/initdb", ["-D", dataDirectory, "-U", user, "--auth=scram-sha-256", "--pwfile=" + passwordFile, "-E", "UTF8", "--no-sync"])
-        try runAsServerUser(binaries + "/pg_ctl", [
-            "-D", dataDirectory, "-l", root + "/server.log", "-w", "-t", "60", "start",
-            "-o", "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(root) -c fsync=off -c max_connections=200",
+        let server = PostgresServer(binaries: binaries, port: try freePort())
+        try FileManager.default.createDirectory(atPath: server.root, withIntermediateDirectories: true)
+        let passwordFile = server.root + "/password"
+        try Data(server.password.utf8).write(to: URL(fileURLWithPath: passwordFile))
+        if getuid() == 0 { try await run("/bin/chown", ["-R", "postgres:postgres", server.root]) }
+        try await server.runAsServerUser(binaries + "/initdb", [
+            "-D", server.dataDirectory, "-U", server.user, "--auth=scram-sha-256", "--pwfile=" + passwordFile, "-E", "UTF8", "--no-sync",
         ])
+        try await server.runAsServerUser(binaries + "/pg_ctl", [
+            "-D", server.dataDirectory, "-l", server.root + "/server.log", "-w", "-t", "60", "start",
+            "-o", "-c listen_addresses=127.0.0.1 -p \(server.port) -c unix_socket_directories=\(server.root) -c fsync=off -c max_connections=200",
+        ])
+        running.withLock { $0 = server }
+        atexit { PostgresServer.stopShared() }
+        return server
+    }
+
+    private init(binaries: String, port: Int) {
+        self.binaries = binaries
+        self.port = port
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("oauth3-pg-\(UUID().uuidString.prefix(8))").path
+        dataDirectory = root + "/data"
+    }
+
+    /// At exit (no tasks then): SIGINT, PostgreSQL's fast shutdown, to the postmaster; wait for it; remove the folder.
+    private static func stopShared() {
+        guard let server = running.withLock({ $0 }),
+              let text = try? String(contentsOfFile: server.dataDirectory + "/postmaster.pid", encoding: .utf8),
+              let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) else { return }
+        kill(pid, SIGINT)
+        for _ in 0..<500 where kill(pid, 0) == 0 { usleep(10_000) }
+        try? FileManager.default.removeItem(atPath: server.root)
     }
 
     /// A new, empty database; its URL (password included, percent-escaped) for `--database` or `PostgresStore`.
-    public func makeDatabase() throws -> String {
+    public func makeDatabase() async throws -> String {
         let name = "test_\(databases.withLock { $0 += 1; return $0 })_\(UUID().uuidString.prefix(6).lowercased())"
-        try Self.run("/usr/bin/env", ["PGPASSWORD=" + password, binaries + "/createdb", "-h", "127.0.0.1", "-p", "\(port)", "-U", user, name])
+        try await Self.run("/usr/bin/env", ["PGPASSWORD=" + password, binaries + "/createdb", "-h", "127.0.0.1", "-p", "\(port)", "-U", user, name])
         let escaped = password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password
         return "postgres://\(user):\(escaped)@127.0.0.1:\(port)/\(name)?sslmode=disable"
     }
 
-    func stop() {
-        try? runAsServerUser(binaries + "/pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "stop"])
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
-    private func runAsServerUser(_ executable: String, _ arguments: [String]) throws {
+    private func runAsServerUser(_ executable: String, _ arguments: [String]) async throws {
         if getuid() == 0 {
             // In `/`: the server's user may not enter the test's working directory.
-            try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", "/usr/bin/env", "-C", "/", executable] + arguments)
+            try await Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", "/usr/bin/env", "-C", "/", executable] + arguments)
         } else {
-            try Self.run(executable, arguments)
+            try await Self.run(executable, arguments)
         }
     }
 
-    /// Runs a program to its end (posix_spawn and waitpid: Foundation's `Process.waitUntilExit` was seen
-    /// never returning here once `pg_ctl` had started the server), its output in a file for the error.
-    private static func run(_ executable: String, _ arguments: [String]) throws {
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("oauth3-pg-run-\(UUID().uuidString)").path
-        defer { unlink(outputPath) }
-        let output = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard output >= 0 else { throw PostgresServerError(message: "cannot create \(outputPath): \(errno)") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, output, 2)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        close(output)
-        guard spawned == 0 else { throw PostgresServerError(message: "cannot start \(executable): \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exited = status & 0x7f == 0 && (status >> 8) & 0xff == 0
-        guard exited else {
-            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            throw PostgresServerError(message: "\(executable) \(arguments.first ?? "") failed (status \(status)): \(text)")
+    /// Runs a program to its end through swift-subprocess (asynchronous; the child gets no descriptor of ours).
+    private static func run(_ executable: String, _ arguments: [String]) async throws {
+        let result = try await Fixture.execute(executable, arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        guard result.status == 0, !result.signaled else {
+            throw PostgresServerError(message: "\(executable) \(arguments.first ?? "") failed (\(result.status)): \(result.out)\(result.err)")
         }
     }
 
