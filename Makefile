@@ -9,6 +9,7 @@
 #              egress proxy vs direct download; medians
 # make bench-load – a live daemon under N jobs from several tenants (jobs/s, p50/p99, peak RSS), then kill -9
 #              mid-run and a restart: every accepted job must reach exactly one final state
+# make bench-replicas – jobs/s with SQLite, and with one and two daemons on one PostgreSQL (its work per job)
 # make openapi – Sources/Gateway/OpenAPIDocument.swift from openapi.yaml (the JSON the daemon serves at /openapi.json)
 # make test-cgroup2 – the cgroup and resource-limit tests on a real cgroup v2 hierarchy (controllers delegated),
 #              in a qemu VM booted with cgroup v1 off (scripts/test-cgroup2.sh says how and why)
@@ -17,7 +18,7 @@ BIN = .build/debug
 DENO = .tools/deno/bin/deno
 VECTORS = Tests/Vectors/dcap
 
-.PHONY: setup build build-tests run demo test openapi test-cgroup2 image image-verify image-pin deploy-check bench bench-load clean
+.PHONY: setup build build-tests run demo test openapi test-cgroup2 image image-verify image-pin deploy-check bench bench-load bench-replicas clean
 
 setup:
 	@./scripts/setup.sh
@@ -89,6 +90,11 @@ bench: setup
 bench-load: setup
 	$(SWIFT) build -c release
 	@python3 scripts/bench_load.py --enclave .build/release/oauth3-enclave --deno $(DENO) --skill bench/hello.ts \
+		--jobs $${JOBS:-200} --tenants $${TENANTS:-4} --concurrency $${CONCURRENCY:-16} --workers $${WORKERS:-2}
+
+bench-replicas: setup
+	$(SWIFT) build -c release
+	@python3 scripts/bench_replicas.py --enclave .build/release/oauth3-enclave --skill bench/hello.ts \
 		--jobs $${JOBS:-200} --tenants $${TENANTS:-4} --concurrency $${CONCURRENCY:-16} --workers $${WORKERS:-2}
 
 clean:

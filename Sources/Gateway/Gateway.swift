@@ -26,7 +26,8 @@ public enum Gateway {
         /// for requests already in flight, and last the pool of prepared jails, which retires every one.
         public var services: [any Service] {
             let pool: [any Service] = service.runner.pool.map { [JailPoolService(pool: $0, sweepInterval: .seconds(30))] } ?? []
-            return pool + [application, service.scheduler]
+            let feed = JobChangeFeed(store: service.store, events: service.events, scheduler: service.scheduler)
+            return pool + [application, feed, service.scheduler]
         }
 
         /// Runs everything until SIGTERM or SIGINT, then shuts down gracefully.
@@ -38,7 +39,7 @@ public enum Gateway {
 
     /// Wires a daemon over already-opened dependencies.
     public static func make(
-        configuration: GatewayConfiguration, store: Store, vault: Vault, runner: SkillRunner, attestor: Attestor,
+        configuration: GatewayConfiguration, store: any EnclaveStore, vault: Vault, runner: SkillRunner, attestor: Attestor,
         services: [any Service] = [],
         clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "oauth3-enclave"),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }

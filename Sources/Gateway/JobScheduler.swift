@@ -18,7 +18,7 @@ public actor JobScheduler: Service {
     public typealias Maintenance = @Sendable () async -> Void
 
     private let configuration: SchedulerConfiguration
-    private let store: Store
+    private let store: any EnclaveStore
     private let clock: any WallClock
     private let metrics: EnclaveMetrics
     private let logger: Logger
@@ -32,7 +32,7 @@ public actor JobScheduler: Service {
     private var started = false
     private var onShutdown: [@Sendable () async -> Void] = []
 
-    public init(configuration: SchedulerConfiguration, store: Store, clock: any WallClock, metrics: EnclaveMetrics, logger: Logger) {
+    public init(configuration: SchedulerConfiguration, store: any EnclaveStore, clock: any WallClock, metrics: EnclaveMetrics, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.clock = clock

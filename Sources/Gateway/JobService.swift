@@ -11,7 +11,7 @@ import Vault
 /// jobs, answering status. The routes translate requests into these calls and their results into replies.
 public struct JobService: Sendable {
     public let configuration: GatewayConfiguration
-    public let store: Store
+    public let store: any EnclaveStore
     public let vault: Vault
     public let runner: SkillRunner
     public let scheduler: JobScheduler
@@ -28,7 +28,7 @@ public struct JobService: Sendable {
     let approvalTokens: ApprovalTokens
 
     public init(
-        configuration: GatewayConfiguration, store: Store, vault: Vault, runner: SkillRunner, scheduler: JobScheduler,
+        configuration: GatewayConfiguration, store: any EnclaveStore, vault: Vault, runner: SkillRunner, scheduler: JobScheduler,
         attestor: Attestor, events: JobEvents = JobEvents(), metrics: EnclaveMetrics = EnclaveMetrics(), clock: any WallClock = SystemWallClock(),
         logger: Logger
     ) {
@@ -86,6 +86,8 @@ public struct JobService: Sendable {
                 metrics.expired(expired.count)
                 for id in expired { await events.changed(id) }
             }
+            // Replicas: a job whose replica died is recorded interrupted here, by whichever replica sweeps first.
+            for id in try await store.interruptExpiredLeases(at: now) { await events.changed(id) }
             let trimmed = try await store.trimFinishedJobs(endedBefore: now - Int64(configuration.resultRetentionSeconds) * 1000, at: now)
             if trimmed > 0 { logger.info("trimmed old results", metadata: ["count": "\(trimmed)"]) }
         } catch {

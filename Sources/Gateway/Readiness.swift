@@ -5,13 +5,13 @@ import Store
 
 /// Runs the readiness checks over the daemon's parts.
 struct Readiness: Sendable {
-    let store: Store
+    let store: any EnclaveStore
     let runner: SkillRunner
     let scheduler: JobScheduler
     let agent: GuestAgentProbe
 
     /// - Parameter ttl: how long a guest-agent answer (or failure) is reused.
-    init(store: Store, runner: SkillRunner, scheduler: JobScheduler, agent: any GuestAgent, ttl: Duration) {
+    init(store: any EnclaveStore, runner: SkillRunner, scheduler: JobScheduler, agent: any GuestAgent, ttl: Duration) {
         self.store = store
         self.runner = runner
         self.scheduler = scheduler

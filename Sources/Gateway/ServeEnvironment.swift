@@ -63,6 +63,13 @@ public enum ServeEnvironment: String, CaseIterable, Sendable {
     /// Seconds: how far ahead of now an orchestrator JWT's `exp` may be (`--jwt-max-lifetime`; default 86400).
     case jwtMaxLifetime = "OAUTH3_JWT_MAX_LIFETIME"
 
+    /// A PostgreSQL URL (`postgres://user:password@host:port/database?sslmode=require`) for replicas sharing one
+    /// database (`--database`; default: SQLite in the data directory). Its password is never logged.
+    case databaseURL = "OAUTH3_DATABASE_URL"
+    /// Seconds a replica's claim on a running job lasts without renewal; a job whose replica died is recorded
+    /// interrupted after it (`--job-lease`; default 30; PostgreSQL only).
+    case jobLease = "OAUTH3_JOB_LEASE"
+
     /// The variable's value in `environment`; an empty value counts as unset, so a compose file's
     /// `${NAME:-}` for a variable the operator did not supply means "not configured".
     public func value(in environment: [String: String]) -> String? {

@@ -17,6 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on ($OAUTH3_HOST; default 127.0.0.1).") var host: String?
     @Option(help: "Port ($OAUTH3_PORT; default 8787; 0 picks a free one).") var port: Int?
     @Option(help: "Data directory for the database and, in development, the vault key ($OAUTH3_DATA_DIR; default ./data).") var dataDir: String?
+    @Option(help: "PostgreSQL URL postgres://user:password@host:port/database?sslmode=require|disable, for replicas sharing one database ($OAUTH3_DATABASE_URL; default: SQLite in the data directory). Prefer the variable: a command line is visible to other processes.") var database: String?
+    @Option(help: "Seconds a replica's claim on a running job lasts without renewal ($OAUTH3_JOB_LEASE; default 30; PostgreSQL only).") var jobLease: Int?
     @Option(help: "URL that agents and approvers use to reach this daemon, for approval links ($OAUTH3_PUBLIC_URL).") var publicURL: String?
     @Option(help: "Jobs running at once ($OAUTH3_WORKERS; default: the number of cores).") var workers: Int?
     @Option(help: "Approved jobs waiting for a worker before /execute answers 429 ($OAUTH3_QUEUE_LIMIT; default 64).") var queueLimit: Int?
@@ -33,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let jwtMaxLifetime, jwtMaxLifetime < 1 {
             throw ValidationError("--jwt-max-lifetime \(jwtMaxLifetime) is not a positive number of seconds")
         }
+        if let jobLease, jobLease < 1 { throw ValidationError("--job-lease \(jobLease) is not a positive number of seconds") }
     }
 
     func run() async throws {
@@ -60,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let data = dataDir ?? variable(.dataDirectory) ?? "data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let store = try Store.open(path: data + "/enclave.sqlite")
+        let store = try await openStore(data: data, environment: environment, logger: logger)
         let (agent, development) = try await guestAgent.start(dataDirectory: data, logger: logger)
         let attestor = try await Attestor(agent: agent)
         let vault = dev
@@ -110,6 +113,25 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await parts.runService(logger: logger)
         await development?.triggerGracefulShutdown()
+    }
+
+    /// The PostgreSQL store when a database URL is given (its password never logged), else SQLite in `data`.
+    private func openStore(data: String, environment: [String: String], logger: Logger) async throws -> any EnclaveStore {
+        guard let text = database ?? ServeEnvironment.databaseURL.value(in: environment) else {
+            return try Store.open(path: data + "/enclave.sqlite")
+        }
+        let url: DatabaseURL
+        do { url = try DatabaseURL(text) } catch { throw ValidationError("\(ServeEnvironment.databaseURL.rawValue) / --database: \(error)") }
+        let leaseSeconds = try jobLease ?? Self.count(.jobLease, ServeEnvironment.jobLease.value(in: environment)) ?? 30
+        let store: PostgresStore
+        do {
+            store = try await PostgresStore.connect(url, lease: .seconds(leaseSeconds), logger: logger)
+        } catch {
+            // PostgresNIO's own description hides everything; its reflection names the cause (never the URL's password).
+            throw ValidationError("cannot open the database \(url): \(String(reflecting: error))")
+        }
+        logger.info("database", metadata: ["url": "\(url)", "replica": "\(store.replica)", "job_lease_seconds": "\(leaseSeconds)"])
+        return store
     }
 
     /// A positive count from a variable, or `nil` when it is unset.
