@@ -74,6 +74,7 @@ public enum Contain {
             try Capabilities.clearAll()
             try NoNewPrivileges.apply()
             let environment = if let environment { environment } else { try Claim.receive(into: &configuration) }
+            if let seed = configuration.seed { Seed.copy(seed) }
             // The bridge listens before the program runs (a connection waits in its backlog until it
             // accepts), and is forked, as unprivileged as the program, after the environment is wiped.
             var listener: Int32?
