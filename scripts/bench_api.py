@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Per-job latency through the API (`make bench`): an approved, trusted skill submitted to a live daemon,
 `POST /execute` to its completed status by long-poll, against bare `deno run` of the same file,
-interleaved, medians. Runs the daemon with its pool of prepared jails and without one (`--jail-pool 0`),
+interleaved, medians. Runs the daemon with its pool of prepared jails and a warm Deno cache (the skill ran before),
+with the pool and no cache (`--deno-cache-mib 0`: every run cold), and with neither (`--jail-pool 0`),
 and prints where the daemon's time went per step, from the "job finished" log lines (milliseconds).
 Also reports the daemon's resident memory when idle, with and without its prepared jails.
 """
@@ -24,15 +25,15 @@ STEPS = ["queued", "announce", "prepare", "jail", "run", "cleanup", "classify", 
 class LoggingDaemon(Daemon):
     """The daemon, keeping its "job finished" lines."""
 
-    def __init__(self, enclave, root, pool, deno):
+    def __init__(self, enclave, root, pool, cache, deno):
         super().__init__(enclave, root, workers=1, queue_limit=64)
         self.finished = []
-        self.extra_arguments = ["--jail-pool", str(pool), "--deno", deno]
+        self.extra_arguments = ["--jail-pool", str(pool), "--deno-cache-mib", "256" if cache else "0", "--deno", deno]
 
     def _drain(self):
         for line in self.process.stdout:
             if "job finished" in line:
-                self.finished.append(dict(re.findall(r"(ms_[a-z]+|pooled)=([0-9.a-z]+)", line)))
+                self.finished.append(dict(re.findall(r"(ms_[a-z]+|pooled|deno_cache)=([0-9.a-z]+)", line)))
 
 
 def rss_kib(pid):
@@ -63,9 +64,9 @@ def main():
     args = parser.parse_args()
     code = open(args.skill).read()
     results = {}
-    for pool in (2, 0):
+    for pool, cache in ((2, True), (2, False), (0, False)):
         with tempfile.TemporaryDirectory() as root:
-            daemon = LoggingDaemon(args.enclave, root, pool, os.path.abspath(args.deno))
+            daemon = LoggingDaemon(args.enclave, root, pool, cache, os.path.abspath(args.deno))
             daemon.start()
             try:
                 (key,) = tenants(daemon, 1, code)
@@ -86,20 +87,22 @@ def main():
                         api.append(elapsed)
                         bare.append(b)
                 time.sleep(0.5)
-                results[pool] = (api, bare, daemon.finished[-args.runs:], idle)
+                results[(pool, cache)] = (api, bare, daemon.finished[-args.runs:], idle)
             finally:
                 daemon.stop()
 
     print(f"skill {args.skill}, {args.runs} interleaved runs each, {os.cpu_count()} cores, one worker")
-    for pool, (api, bare, finished, idle) in results.items():
+    for (pool, cache), (api, bare, finished, idle) in results.items():
         a, b = statistics.median(api), statistics.median(bare)
-        label = f"pool of {pool} prepared jails" if pool else "no pool (a jail started per job)"
+        label = (f"pool of {pool} prepared jails" if pool else "no pool (a jail started per job)") + (
+            ", warm Deno cache" if cache else ", no Deno cache")
         print(f"== {label}")
         print(f"  API submit -> completed   median {a:7.1f} ms")
         print(f"  bare deno run             median {b:7.1f} ms")
         print(f"  ratio                            {a / b:.2f}x")
         hits = sum(1 for f in finished if f.get("pooled") == "true")
-        print(f"  daemon steps, median ms ({hits}/{len(finished)} jobs took a prepared jail):")
+        warm = sum(1 for f in finished if f.get("deno_cache") == "hit")
+        print(f"  daemon steps, median ms ({hits}/{len(finished)} jobs took a prepared jail, {warm} a warm Deno cache):")
         for step in STEPS:
             values = [float(f[f"ms_{step}"]) for f in finished if f"ms_{step}" in f]
             if values:

@@ -22,12 +22,14 @@ public enum Gateway {
 
         /// The services in the order a `ServiceGroup` must run them. Graceful shutdown goes in reverse:
         /// the scheduler first (no new job starts, held long-polls answer at once, running jobs get their
-        /// grace period while status requests are still served), then the HTTP server, which waits only
-        /// for requests already in flight, and last the pool of prepared jails, which retires every one.
+        /// grace period while status requests are still served), the feed of other replicas' changes, then the HTTP server, which waits only
+        /// for requests already in flight, then the Deno cache's writers, and last the pool of prepared jails,
+        /// which retires every one.
         public var services: [any Service] {
             let pool: [any Service] = service.runner.pool.map { [JailPoolService(pool: $0, sweepInterval: .seconds(30))] } ?? []
             let feed = JobChangeFeed(store: service.store, events: service.events, scheduler: service.scheduler)
-            return pool + [application, feed, service.scheduler]
+            let cache: [any Service] = service.runner.denoCache.map { [DenoCacheService(cache: $0)] } ?? []
+            return pool + cache + [application, feed, service.scheduler]
         }
 
         /// Runs everything until SIGTERM or SIGINT, then shuts down gracefully.

@@ -80,7 +80,8 @@ extension JobService {
         let stored = try JSONDecoder().decode([String: String].self, from: Data((job.argsJSON ?? "{}").utf8))
         var arguments: [SecretName: String] = [:]
         for (name, value) in stored { if case .success(let validated) = SecretName.validate(name) { arguments[validated] = value } }
-        let skillJob = SkillJob(source: Array((job.code ?? "").utf8), manifest: manifest, secrets: secrets, arguments: arguments, boundSecrets: bound)
+        let skillJob = SkillJob(source: Array((job.code ?? "").utf8), manifest: manifest, secrets: secrets, arguments: arguments, boundSecrets: bound,
+            cacheScope: job.tenantId)
         steps.prepare = ContinuousClock.now - prepareStarted
         let run = try await runner.runTimed(skillJob)
         if Task.isCancelled { throw CancellationError() }

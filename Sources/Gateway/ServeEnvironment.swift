@@ -17,6 +17,9 @@ public enum ServeEnvironment: String, CaseIterable, Sendable {
     case workers = "OAUTH3_WORKERS"
     /// Jails kept prepared ahead of jobs, 0 for none (`--jail-pool`; default: the number of workers).
     case jailPool = "OAUTH3_JAIL_POOL"
+    /// MiB that warm Deno caches for code that has run before may hold in the data directory, 0 for none
+    /// (`--deno-cache-mib`; default 256).
+    case denoCacheMiB = "OAUTH3_DENO_CACHE_MIB"
     /// Approved jobs waiting before `POST /execute` answers 429 (`--queue-limit`; default 64).
     case queueLimit = "OAUTH3_QUEUE_LIMIT"
     /// The orchestrator's HS256 JWT secret itself, at least 32 bytes.

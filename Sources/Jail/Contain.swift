@@ -73,14 +73,17 @@ public enum Contain {
             try Identity.become(uid: configuration.uid, gid: configuration.gid)
             try Capabilities.clearAll()
             try NoNewPrivileges.apply()
+            // The job's filter depends on the policy alone: compiled while the jail is prepared, installed last.
+            let filter = configuration.unsafeNoSeccomp ? nil : try Seccomp.compile(configuration.seccomp)
             let environment = if let environment { environment } else { try Claim.receive(into: &configuration) }
+            if let seed = configuration.seed { Seed.copy(seed) }
             // The bridge listens before the program runs (a connection waits in its backlog until it
             // accepts), and is forked, as unprivileged as the program, after the environment is wiped.
             var listener: Int32?
             if let bridge = configuration.egressBridge { listener = try bridge.listen() }
             let program = fork()
             guard program >= 0 else { throw failure(.fork, "fork") }
-            if program == 0 { runProgram(configuration, environment: environment, report: report) }
+            if program == 0 { runProgram(configuration, environment: environment, filter: filter, report: report) }
             environment.wipe()  // the program has its own copy now
             if let bridge = configuration.egressBridge, let listener { try bridge.start(listening: listener) }
             Init.reap(program: program, channel: channel)
@@ -90,7 +93,7 @@ public enum Contain {
     }
 
     /// The program: per-process limits, then seccomp, then exec.
-    private static func runProgram(_ configuration: JailConfiguration, environment: Environment, report: FailureReport) -> Never {
+    private static func runProgram(_ configuration: JailConfiguration, environment: Environment, filter: Seccomp.Compiled?, report: FailureReport) -> Never {
         do throws(JailFailure) {
             try Parent.dieWith(signal: SIGKILL)
             if let directory = configuration.workingDirectory, chdir(directory) != 0 {
@@ -99,7 +102,7 @@ public enum Contain {
             try ResourceLimits.apply(configuration.resourceLimits)
             try Descriptors.closeInherited()
             // seccomp must be last: after it, every call is filtered, and only exec follows.
-            if !configuration.unsafeNoSeccomp { try Seccomp.load(configuration.seccomp) }
+            if let filter { try Seccomp.install(filter) }
             throw Launcher.exec(configuration.program, arguments: configuration.arguments, environment: environment)
         } catch {
             report.fail(error)

@@ -31,6 +31,9 @@ enum MountNamespace {
         case .bindReadOnly(let source, let target):
             try mount(source, target, nil, UInt(MS_BIND), nil)
             try mount(nil, target, nil, UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | noSuidNoDev | lockedFlags(of: target), nil)
+        case .bindWritable(let source, let target):
+            try mount(source, target, nil, UInt(MS_BIND), nil)
+            try mount(nil, target, nil, UInt(MS_REMOUNT) | UInt(MS_BIND) | noSuidNoDev | lockedFlags(of: target), nil)
         case .bindDevice(let source, let target):
             try mount(source, target, nil, UInt(MS_BIND), nil)
         case .tmpfs(let target, let size):

@@ -32,6 +32,9 @@ public struct FilesystemPlan: Sendable, Hashable {
     /// Host directories bound read-only into the root (the job's egress socket directory: a socket created
     /// in it after the jail was prepared is visible through the bind).
     public var readOnlyDirectories: [Bind] = []
+    /// Host directories bound read-write into the root. Only the daemon's Deno-cache writer uses one (its
+    /// `DENO_DIR`, a fresh staging directory nothing else can reach); a job's jail never has one.
+    public var writableDirectories: [Bind] = []
     /// Writable tmpfs mounts, owned by the job's user, mode 0700.
     public var tmpfs: [Tmpfs] = []
     /// The device nodes bound into `/dev`.
@@ -51,6 +54,7 @@ public struct FilesystemPlan: Sendable, Hashable {
         case directory(String)
         case emptyFile(String)
         case bindReadOnly(source: String, target: String)
+        case bindWritable(source: String, target: String)
         case bindDevice(source: String, target: String)
         case tmpfs(target: String, sizeBytes: UInt64)
         case proc(target: String)
@@ -89,6 +93,12 @@ public struct FilesystemPlan: Sendable, Hashable {
             parents(of: target)
             if made.insert(target).inserted { steps.append(.directory(target)) }
             steps.append(.bindReadOnly(source: bind.source, target: target))
+        }
+        for bind in writableDirectories {
+            let target = relative(bind.target)
+            parents(of: target)
+            if made.insert(target).inserted { steps.append(.directory(target)) }
+            steps.append(.bindWritable(source: bind.source, target: target))
         }
         parents(of: "dev/x")
         for device in Self.devices {

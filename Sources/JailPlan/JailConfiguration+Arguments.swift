@@ -5,7 +5,7 @@
 /// oauth3-jail --root DIR [--bind-ro SRC DST]... [--tmpfs DST BYTES]... [--uid N] [--gid N]
 ///             [--cgroup DIR]... [--rlimit NAME SOFT HARD]... [--seccomp-default ACTION] [--seccomp RULE]...
 ///             [--hostname NAME] [--supervisor PID] [--chdir DIR] [--report FILE] [--egress-bridge PORT SOCKET]
-///             [--bind-dir-ro SRC DST]... [--prepared] [--unsafe-share-host-network] [--unsafe-no-user-namespace] [--unsafe-no-seccomp]
+///             [--bind-dir-ro SRC DST]... [--bind-dir-rw SRC DST]... [--seed SRC DST] [--prepared] [--unsafe-share-host-network] [--unsafe-no-user-namespace] [--unsafe-no-seccomp]
 ///             -- PROGRAM [ARG]...    < ENVIRONMENT-BLOCK PROGRAM-STDIN
 /// ```
 /// Stdin starts with the program's environment (``EnvironmentBlock``), the only environment it gets; the
@@ -19,6 +19,7 @@ extension JailConfiguration {
         if let root = filesystem.stagingDirectory { out += ["--root", root] }
         for bind in filesystem.readOnlyFiles { out += ["--bind-ro", bind.source, bind.target] }
         for bind in filesystem.readOnlyDirectories { out += ["--bind-dir-ro", bind.source, bind.target] }
+        for bind in filesystem.writableDirectories { out += ["--bind-dir-rw", bind.source, bind.target] }
         for mount in filesystem.tmpfs { out += ["--tmpfs", mount.target, String(mount.sizeBytes)] }
         out += ["--uid", String(uid), "--gid", String(gid)]
         for path in cgroups { out += ["--cgroup", path] }
@@ -30,6 +31,7 @@ extension JailConfiguration {
         if let workingDirectory { out += ["--chdir", workingDirectory] }
         if let reportPath { out += ["--report", reportPath] }
         if let egressBridge { out += ["--egress-bridge", String(egressBridge.port), egressBridge.socketPath] }
+        if let seed { out += ["--seed", seed.source, seed.target] }
         if prepared { out.append("--prepared") }
         if unsafeShareHostNetwork { out.append("--unsafe-share-host-network") }
         if unsafeNoUserNamespace { out.append("--unsafe-no-user-namespace") }
@@ -71,6 +73,12 @@ extension JailConfiguration {
             case "--bind-dir-ro":
                 let source = try absolute(for: flag)
                 configuration.filesystem.readOnlyDirectories.append(.init(source: source, target: try absolute(for: flag)))
+            case "--bind-dir-rw":
+                let source = try absolute(for: flag)
+                configuration.filesystem.writableDirectories.append(.init(source: source, target: try absolute(for: flag)))
+            case "--seed":
+                let source = try absolute(for: flag)
+                configuration.seed = DirectorySeed(source: source, target: try absolute(for: flag))
             case "--tmpfs":
                 let target = try absolute(for: flag)
                 configuration.filesystem.tmpfs.append(.init(target: target, sizeBytes: try number(for: flag)))

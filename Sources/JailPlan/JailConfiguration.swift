@@ -40,6 +40,11 @@ public struct JailConfiguration: Sendable, Hashable {
     /// network namespace with loopback alone.
     public var egressBridge: EgressBridge?
 
+    /// A directory whose files init copies into another (the job's own tmpfs) once the claim has arrived and
+    /// before the program starts, as the job's user: how a job gets its copy of a Deno cache the daemon wrote,
+    /// which it can then change without touching the original. A missing source copies nothing.
+    public var seed: DirectorySeed?
+
     /// Starts the jail ahead of its job: everything above is applied (namespaces, root, cgroup, loopback,
     /// identity, capabilities, `no_new_privs`), then init waits for a ``JobClaim`` on stdin, which brings
     /// the job-dependent ``arguments``, ``resourceLimits`` and ``egressBridge`` (any given on the command

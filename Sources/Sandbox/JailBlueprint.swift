@@ -13,6 +13,11 @@ struct JailBlueprint: Sendable {
     let configuration: SandboxConfiguration
     let host: SandboxHost
 
+    /// Whether this is the Deno cache writer's jail (``DenoCache``): its `DENO_DIR` is a host directory bound
+    /// read-write (the job's directory's ``JobDirectory/Paths/denoCacheOutput``) instead of a tmpfs, and it gets
+    /// no seed. Only the daemon's cache writer starts one; a job's jail never has a writable host path.
+    var writesDenoCache = false
+
     /// The job-independent jail configuration for a job directory and its cgroup directories.
     func jail(in directory: JobDirectory.Paths, cgroups: [String]) -> JailConfiguration {
         let limits = configuration.policy.limits
@@ -26,9 +31,15 @@ struct JailBlueprint: Sendable {
         // files: nothing inside resolves names.
         let egress = FilesystemPlan.Bind(source: directory.egressDirectory, target: JailLayout.egressDirectory)
         let tmpfsBytes = UInt64(limits.tmpfsMiB) << 20
+        let tmpfs = writesDenoCache ? [JailLayout.home, JailLayout.tmp] : [JailLayout.home, JailLayout.tmp, JailLayout.denoDir]
         jail.filesystem = FilesystemPlan(
             stagingDirectory: directory.mountPoint, readOnlyFiles: binds, readOnlyDirectories: [egress],
-            tmpfs: [JailLayout.home, JailLayout.tmp, JailLayout.denoDir].map { .init(target: $0, sizeBytes: tmpfsBytes) })
+            tmpfs: tmpfs.map { .init(target: $0, sizeBytes: tmpfsBytes) })
+        if writesDenoCache {
+            jail.filesystem.writableDirectories = [.init(source: directory.denoCacheOutput, target: JailLayout.denoDir)]
+        } else {
+            jail.seed = DirectorySeed(source: JailLayout.denoCacheSeed, target: JailLayout.denoDir)
+        }
         jail.cgroups = cgroups
         jail.seccomp = configuration.policy.seccomp
         jail.unsafeNoUserNamespace = !host.userNamespace

@@ -6,7 +6,8 @@ public enum JailLayout {
     public static let home = "/home"
     /// TMPDIR, a tmpfs.
     public static let tmp = "/tmp"
-    /// DENO_DIR (caches, `localStorage`), a tmpfs: nothing survives into the next job.
+    /// DENO_DIR (caches, `localStorage`), a tmpfs: nothing survives into the next job. It starts with a copy
+    /// of the daemon's cache for the same code, when there is one (``denoCacheSeed``).
     public static let denoDir = "/deno"
     /// The directory of the egress proxy's socket, bound in read-only (empty for a job without hosts).
     public static let egressDirectory = "/run/oauth3"
@@ -16,6 +17,9 @@ public enum JailLayout {
     /// The job's own interception CA certificate, for jobs holding bound secrets (Deno's `DENO_CERT`); it sits
     /// beside the socket, in the directory every prepared jail already binds.
     public static let interceptionCertificate = egressDirectory + "/interception-ca.pem"
+    /// A warm Deno cache the daemon placed for this job (``DenoCache``), beside the socket in the directory
+    /// every prepared jail binds read-only; init copies it into ``denoDir`` before Deno starts.
+    public static let denoCacheSeed = egressDirectory + "/deno-cache"
     /// The loopback port the bridge listens on inside the job's network namespace.
     public static let egressPort: UInt16 = 3128
     /// What Deno's `HTTP_PROXY` and `HTTPS_PROXY` say.

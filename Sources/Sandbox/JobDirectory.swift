@@ -20,6 +20,11 @@ public struct JobDirectory: Sendable {
         /// The job's interception CA certificate (public; ``JailLayout/interceptionCertificate`` inside the root).
         public var interceptionCertificate: String { egressDirectory + "/interception-ca.pem" }
 
+        /// Where the daemon places a warm Deno cache for the job (``JailLayout/denoCacheSeed`` inside the root).
+        public var denoCacheSeed: String { egressDirectory + "/deno-cache" }
+        /// The cache writer's `DENO_DIR` (``DenoCache``): bound read-write into the writer's jail, never a job's.
+        public var denoCacheOutput: String { root + "/deno-output" }
+
         public init(root: String) { self.root = root }
     }
 
@@ -47,10 +52,13 @@ public struct JobDirectory: Sendable {
         return JobDirectory(paths: paths, id: id)
     }
 
-    /// Removes the directory: the report file, the proxy socket, the CA certificate and three empty directories
-    /// (everything the job wrote was in its own mount namespace), so six system calls; anything unexpected falls back
-    /// to a recursive removal.
+    /// Removes the directory: a seeded Deno cache or the cache writer's output if present, the report file, the
+    /// proxy socket, the CA certificate and three empty directories (everything the job wrote was in its own mount
+    /// namespace), so eight system calls for most jobs; anything unexpected falls back to a recursive removal.
     public func remove() {
+        for directory in [paths.denoCacheSeed, paths.denoCacheOutput] where access(directory, F_OK) == 0 {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         unlink(paths.jailReport)
         unlink(paths.egressSocket)
         unlink(paths.interceptionCertificate)

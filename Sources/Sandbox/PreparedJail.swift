@@ -50,6 +50,14 @@ final class PreparedJail: Sendable {
         let configuration = blueprint.configuration
         let limits = configuration.policy.limits
         let directory = try JobDirectory.create(under: configuration.workRoot, owner: limits.uid, group: limits.gid)
+        if blueprint.writesDenoCache {
+            let output = directory.paths.denoCacheOutput
+            guard mkdir(output, 0o700) == 0, chown(output, limits.uid, limits.gid) == 0 else {
+                let reason = String(cString: strerror(errno))
+                directory.remove()
+                throw .workDirectory("cannot create \(output): \(reason)")
+            }
+        }
         let cgroup: JobCgroup?
         do throws(SandboxError) {
             cgroup = try blueprint.host.cgroups.map { hierarchy throws(SandboxError) in

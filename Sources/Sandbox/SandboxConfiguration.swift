@@ -34,6 +34,12 @@ public struct SandboxConfiguration: Sendable {
     public var egressExtraTrustRoots: String?
     /// Jails prepared ahead of jobs (off by default: the daemon turns it on, one-shot runs do not need it).
     public var pool = JailPoolConfiguration()
+    /// Where warm Deno caches for code that has run before are kept (``DenoCache``; emptied at start), and the
+    /// most they may hold. `nil`: no cache (one-shot runs).
+    public var denoCacheDirectory: String?
+    public var denoCacheMaximumBytes = 256 << 20
+    /// The run of one code without a warm cache after which its cache is written (``DenoCache/writeAfterRuns``).
+    public var denoCacheWriteAfterRuns = 2
     /// Gives Deno `--allow-all` instead of the manifest's permissions: the escape tests' "layers-only"
     /// mode, which proves the OS layers hold by themselves. Never for real jobs.
     public var unsafeOpenDenoPermissions = false

@@ -17,11 +17,16 @@ public struct SkillJob: Sendable {
     /// Named, non-secret arguments, given to the skill as environment variables it may read.
     /// Names follow the secret-name rules (``SecretName``) and must not collide with a declared secret.
     public var arguments: [SecretName: String]
+    /// Whose warm Deno cache the job may use (``DenoCache``): the tenant. `nil` uses none and writes none.
+    /// Entries are never shared between scopes.
+    public var cacheScope: String?
 
     public init(
         source: [UInt8], manifest: SkillManifest, secrets: [SecretName: String], timeoutSeconds: Int? = nil,
-        warnings: [String] = [], arguments: [SecretName: String] = [:], boundSecrets: [BoundSecret] = []
+        warnings: [String] = [], arguments: [SecretName: String] = [:], boundSecrets: [BoundSecret] = [],
+        cacheScope: String? = nil
     ) {
+        self.cacheScope = cacheScope
         self.source = source
         self.manifest = manifest
         self.secrets = secrets.filter { secret in !boundSecrets.contains { $0.name == secret.key.rawValue } }

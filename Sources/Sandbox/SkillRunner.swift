@@ -15,6 +15,8 @@ public struct SkillRunner: Sendable {
     public let resolver: any NameResolver
     /// Jails prepared ahead of jobs; `nil` when ``SandboxConfiguration/pool`` has size 0.
     public let pool: JailPool?
+    /// Warm Deno caches for code that has run before; `nil` without ``SandboxConfiguration/denoCacheDirectory``.
+    public let denoCache: DenoCache?
 
     /// Prepares a runner: inspects the machine once (Deno, namespaces, cgroups). A pool, if configured,
     /// starts empty: ``JailPool/fill()`` prepares its jails, and the first job fills it too.
@@ -38,6 +40,9 @@ public struct SkillRunner: Sendable {
         self.resolver = try Self.resolver(for: configuration)
         let blueprint = JailBlueprint(configuration: configuration, host: host)
         self.pool = configuration.pool.size > 0 ? JailPool(configuration: configuration.pool, blueprint: blueprint) : nil
+        self.denoCache = try configuration.denoCacheDirectory.map { directory throws(SandboxError) in
+            try DenoCache(directory: directory, maximumBytes: configuration.denoCacheMaximumBytes, writeAfterRuns: configuration.denoCacheWriteAfterRuns)
+        }
     }
 
     /// The part of every job's jail that does not depend on the job.
@@ -116,8 +121,10 @@ public struct SkillRunner: Sendable {
         }
         let (jail, pooled) = try await preparedJail()
         timings.pooled = pooled
-        timings.jail = lap()
         let directory = jail.directory
+        let cacheKey = denoCacheKey(for: job, deno: deno)
+        if let cacheKey, let denoCache { timings.denoCache = denoCache.seed(cacheKey, into: directory.paths.denoCacheSeed) }
+        timings.jail = lap()
         let cgroup = jail.cgroup
         let limits = configuration.policy.limits
         let supervise: @Sendable () async -> Result<ProcessObservation, SandboxError> = {
@@ -192,6 +199,7 @@ public struct SkillRunner: Sendable {
                 network: job.manifest.network.isEmpty ? "loopback" : "proxy", seccomp: true),
             network: network)
         timings.classify = lap()
+        if let cacheKey, timings.denoCache == false { startDenoCacheWriter(for: job, key: cacheKey) }
         return (result, timings)
     }
 }

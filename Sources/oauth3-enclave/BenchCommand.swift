@@ -35,6 +35,18 @@ struct BenchCommand: AsyncParsableCommand {
         guard let pool = pooled.pool else { throw ValidationError("no pool") }
         guard let source = FileManager.default.contents(atPath: skill) else { throw ValidationError("cannot read \(skill)") }
         let job = SkillJob(source: Array(source), manifest: try SkillManifest.parse(source, configuration: policy.manifest), secrets: [:])
+        // The same, for a skill that has run before: the daemon's warm Deno cache for it (written once, up front).
+        var warmConfiguration = pooledConfiguration
+        let cacheDirectory = configuration.workRoot + "/bench-deno-cache-\(UUID().uuidString)"
+        warmConfiguration.denoCacheDirectory = cacheDirectory
+        warmConfiguration.denoCacheWriteAfterRuns = 1
+        defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
+        let warm = try await SkillRunner(configuration: warmConfiguration)
+        guard let warmPool = warm.pool, let cache = warm.denoCache else { throw ValidationError("no pool or Deno cache") }
+        var cachedJob = job
+        cachedJob.cacheScope = "bench"
+        _ = try await warm.run(cachedJob)
+        await cache.finishWriting()
         let limits = policy.limits
         func time(_ body: () async throws -> Void) async rethrows -> Double { try await Stopwatch.milliseconds(body) }
 
@@ -53,6 +65,14 @@ struct BenchCommand: AsyncParsableCommand {
                 let (result, timings) = try await pooled.runTimed(job)
                 guard result.success, timings.pooled else { throw ValidationError("the pooled job failed or found no prepared jail: \(result.outcome)") }
                 steps = timings
+            }
+            await warmPool.fill()
+            guard await warmPool.awaitPrepared() else { throw ValidationError("the pool's jail failed to prepare") }
+            let fromWarm = try await time {
+                let (result, timings) = try await warm.runTimed(cachedJob)
+                guard result.success, timings.pooled, timings.denoCache == true else {
+                    throw ValidationError("the warm job failed, found no prepared jail or no Deno cache: \(result.outcome)")
+                }
             }
             let bareFile = try await time { try await Self.deno(located.denoPath, ["run", "--no-prompt", skill], input: []) }
             let bareStdin = try await time {
@@ -81,7 +101,7 @@ struct BenchCommand: AsyncParsableCommand {
                 for (name, value) in [("pooled", fromPool), ("pooledJail", ms(steps.jail)), ("pooledRun", ms(steps.jobRun)), ("pooledCleanup", ms(steps.cleanup)), ("pooledClassify", ms(steps.classify))] {
                     samples[name, default: []].append(value)
                 }
-                for (name, value) in [("sandboxed", sandboxed), ("noCgroup", noCgroup), ("bareFile", bareFile), ("bareStdin", bareStdin), ("directory", directory), ("cgroup", cgroup)] {
+                for (name, value) in [("warm", fromWarm), ("sandboxed", sandboxed), ("noCgroup", noCgroup), ("bareFile", bareFile), ("bareStdin", bareStdin), ("directory", directory), ("cgroup", cgroup)] {
                     samples[name, default: []].append(value)
                 }
             }
@@ -106,10 +126,13 @@ struct BenchCommand: AsyncParsableCommand {
         print(row("  of which: cgroup counters, cgroup and directory removal", median("pooledCleanup")))
         print(row("  of which: classification and redaction", median("pooledClassify")))
         print(String(format: "median ratio prepared jail / bare deno run: %.2fx", median("pooled") / median("bareFile")))
+        print(row("sandboxed job in a prepared jail, warm Deno cache (ran before)", median("warm")))
+        print(String(format: "median ratio prepared jail with a warm Deno cache / bare deno run: %.2fx", median("warm") / median("bareFile")))
         print(row("overhead over bare `deno run SKILL`", median("sandboxed") - median("bareFile")))
         print(row("jail overhead (no cgroup) over bare Deno with the job's flags", median("noCgroup") - median("bareStdin")))
         print(String(format: "median ratio sandboxed / bare deno run: %.2fx", median("sandboxed") / median("bareFile")))
         await pool.shutdown()
+        await warmPool.shutdown()
     }
 
     private static func deno(_ path: String, _ arguments: [String], input: [UInt8], environment: [String: String] = ["NO_COLOR": "1"]) async throws {

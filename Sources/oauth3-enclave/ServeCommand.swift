@@ -23,6 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Jobs running at once ($OAUTH3_WORKERS; default: the number of cores).") var workers: Int?
     @Option(help: "Approved jobs waiting for a worker before /execute answers 429 ($OAUTH3_QUEUE_LIMIT; default 64).") var queueLimit: Int?
     @Option(help: "Jails prepared ahead of jobs, 0 for none ($OAUTH3_JAIL_POOL; default: the number of workers).") var jailPool: Int?
+    @Option(help: "MiB of warm Deno caches for code that has run before, 0 for none ($OAUTH3_DENO_CACHE_MIB; default 256).") var denoCacheMib: Int?
     @Option(help: "File holding the orchestrator's HS256 JWT secret ($OAUTH3_JWT_SECRET_FILE, or the secret itself in $OAUTH3_JWT_SECRET).") var jwtSecretFile: String?
     @Option(help: "Seconds: how far ahead of now an orchestrator JWT's exp may be ($OAUTH3_JWT_MAX_LIFETIME; default 86400).") var jwtMaxLifetime: Int?
     @Flag(help: "Refuse POST /signup ($OAUTH3_SIGNUP=closed).") var closedSignup = false
@@ -59,10 +60,22 @@ struct ServeCommand: AsyncParsableCommand {
         } ?? workerCount
         guard poolSize >= 0 else { throw ValidationError("--jail-pool \(poolSize) is negative") }
         sandbox.pool = JailPoolConfiguration(size: poolSize)
-        let runner = try await SkillRunner(configuration: sandbox)
-
         let data = dataDir ?? variable(.dataDirectory) ?? "data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Warm Deno caches for code that has run before (docs/sandbox.md), rebuilt after every start.
+        let cacheMiB = try denoCacheMib ?? variable(.denoCacheMiB).map { text in
+            guard let value = Int(text), value >= 0 else { throw ValidationError("\(ServeEnvironment.denoCacheMiB.rawValue) '\(text)' is not a count") }
+            return value
+        } ?? 256
+        guard cacheMiB >= 0 else { throw ValidationError("--deno-cache-mib \(cacheMiB) is negative") }
+        if cacheMiB > 0 {
+            sandbox.denoCacheDirectory = data + "/deno-cache"
+            sandbox.denoCacheMaximumBytes = cacheMiB << 20
+        } else {
+            try? FileManager.default.removeItem(atPath: data + "/deno-cache")
+        }
+        let runner = try await SkillRunner(configuration: sandbox)
+
         let store = try await openStore(data: data, environment: environment, logger: logger)
         let (agent, development) = try await guestAgent.start(dataDirectory: data, logger: logger)
         let attestor = try await Attestor(agent: agent)

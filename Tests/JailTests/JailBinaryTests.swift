@@ -201,7 +201,9 @@ struct JailConfigurationTests {
         configuration.gid = 1001
         configuration.filesystem = FilesystemPlan(
             stagingDirectory: "/tmp/job x/root", readOnlyFiles: [.init(source: "/opt/deno", target: "/usr/bin/deno")],
-            tmpfs: [.init(target: "/home", sizeBytes: 1 << 20)])
+            readOnlyDirectories: [.init(source: "/tmp/job x/egress", target: "/run/oauth3")], tmpfs: [.init(target: "/home", sizeBytes: 1 << 20)])
+        configuration.filesystem.writableDirectories = [.init(source: "/tmp/job x/deno-output", target: "/deno")]
+        configuration.seed = DirectorySeed(source: "/run/oauth3/deno-cache", target: "/deno")
         configuration.cgroups = ["/sys/fs/cgroup/job-1"]
         configuration.resourceLimits = [.init(.nofile, soft: 10, hard: 20), .init(.cpu, soft: 1, hard: 2)]
         configuration.seccomp = try PolicySetLoader.seccomp()

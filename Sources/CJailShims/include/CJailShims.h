@@ -7,6 +7,9 @@
 int cjail_set_no_new_privs(void);
 /// prctl(PR_GET_NO_NEW_PRIVS). Returns 1, 0, or -1 with errno set.
 int cjail_get_no_new_privs(void);
+/// prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {bytes / 8, program}): installs a classic BPF program (an array of
+/// `struct sock_filter`, as libseccomp's seccomp_export_bpf writes it). Returns 0 or -1 with errno set.
+int cjail_install_seccomp_filter(const void *program, unsigned long bytes);
 /// prctl(PR_SET_PDEATHSIG, signal). Returns 0 or -1 with errno set.
 int cjail_set_parent_death_signal(int signal);
 /// prctl(PR_SET_DUMPABLE, 0): no core dumps, no ptrace attach by same-uid processes.

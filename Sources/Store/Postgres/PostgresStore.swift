@@ -194,15 +194,15 @@ struct Statements: Sendable {
 
     /// The JSON object a record is written as: sealed columns sealed, with its MAC and bookkeeping columns.
     private func storedJSON(_ record: some Encodable) throws -> (json: String, extraColumns: [String]) {
-        guard let protection, let row = record as? any ProtectedRow else { return (try RowCoding.json(record), []) }
+        guard let protection, let row = record as? any (ProtectedRow & Encodable) else { return (try RowCoding.json(record), []) }
         return try storedJSON(row, with: protection)
     }
 
-    private func storedJSON<Row: ProtectedRow>(_ row: Row, with protection: RowProtection) throws -> (json: String, extraColumns: [String]) {
+    private func storedJSON<Row: ProtectedRow & Encodable>(_ row: Row, with protection: RowProtection) throws -> (json: String, extraColumns: [String]) {
         let (sealed, mac) = try protection.stored(row)
-        guard let encodable = sealed as? any Encodable,
-              var object = try JSONSerialization.jsonObject(with: Data(RowCoding.json(encodable).utf8)) as? [String: Any]
-        else { return (try RowCoding.json(sealed as! any Encodable), []) }
+        guard var object = try JSONSerialization.jsonObject(with: Data(RowCoding.json(sealed).utf8)) as? [String: Any] else {
+            throw EncodingError.invalidValue(sealed, .init(codingPath: [], debugDescription: "a record is not a JSON object"))
+        }
         object["integrityMAC"] = mac ?? NSNull()
         var extra = ["integrityMAC"]
         if let job = row as? JobRecord {
