@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Glibc
 import TestSupport
 import Testing
 import Vault
