@@ -5,7 +5,7 @@
 # make image-verify – two clean builds in different folders at different times must give one digest
 # make image-pin – the release path: writes that digest into dstack/docker-compose.yml and dstack/app-compose.json
 # make deploy-check – the dstack/ checks, refusing placeholders, and a fresh image build whose digest must be the pinned one
-# make bench – per-job sandbox overhead, oauth3-enclave run vs bare deno run, DCAP verify vs dcap-qvl,
+# make bench – per-job sandbox overhead, oauth3-enclave run vs bare deno run, idle memory, DCAP verify vs dcap-qvl,
 #              egress proxy vs direct download; medians
 # make bench-load – a live daemon under N jobs from several tenants (jobs/s, p50/p99, peak RSS), then kill -9
 #              mid-run and a restart: every accepted job must reach exactly one final state
@@ -79,6 +79,9 @@ bench: setup
 	@echo
 	@echo "== the whole CLI, one process per job (what \`oauth3-enclave run\` pays)"
 	@python3 scripts/bench.py --enclave .build/release/oauth3-enclave --deno $(DENO) --skill bench/hello.ts
+	@echo
+	@echo "== the daemon's idle memory (smaps_rollup, and what holds it by mapping)"
+	@python3 scripts/bench_memory.py --enclave .build/release/oauth3-enclave --deno $(DENO)
 	@echo
 	@echo "== a full DCAP verification of the TDX test vector (quote + collateral), ours vs dcap-qvl"
 	@.build/release/oauth3-enclave bench-verify $(VECTORS)/tdx_quote.bin $(VECTORS)/tdx_quote_collateral.json --now 1750330147

@@ -41,7 +41,7 @@ public enum Gateway {
 
     /// Wires a daemon over already-opened dependencies.
     public static func make(
-        configuration: GatewayConfiguration, store: any EnclaveStore, vault: Vault, runner: SkillRunner, attestor: Attestor,
+        configuration: GatewayConfiguration, store: any EnclaveStore, vault: Vault, runner: any JobRunner, attestor: Attestor,
         services: [any Service] = [],
         clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "oauth3-enclave"),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -66,10 +66,10 @@ public enum Gateway {
             service: service, authenticator: authenticator,
             health: {
                 HealthReport(
-                    denoVersion: runner.denoVersion, userNamespace: runner.host.userNamespace,
-                    cgroups: runner.host.cgroups?.version.rawValue ?? "none", vaultKeySource: vault.keySource,
+                    denoVersion: runner.isolation.denoVersion, userNamespace: runner.isolation.userNamespace,
+                    cgroups: runner.isolation.cgroups, vaultKeySource: vault.keySource,
                     workers: configuration.workers, running: await scheduler.runningCount, queued: (try? await store.queuedJobCount()) ?? -1,
-                    policySha256: runner.configuration.policy.sha256, guestAgent: attestor.agent.name, appID: attestor.info.appID,
+                    policySha256: runner.policy.sha256, guestAgent: attestor.agent.name, appID: attestor.info.appID,
                     composeHash: attestor.info.composeHash)
             },
             readiness: Readiness(

@@ -13,7 +13,7 @@ public struct JobService: Sendable {
     public let configuration: GatewayConfiguration
     public let store: any EnclaveStore
     public let vault: Vault
-    public let runner: SkillRunner
+    public let runner: any JobRunner
     public let scheduler: JobScheduler
     public let events: JobEvents
     public let clock: any WallClock
@@ -28,7 +28,7 @@ public struct JobService: Sendable {
     let approvalTokens: ApprovalTokens
 
     public init(
-        configuration: GatewayConfiguration, store: any EnclaveStore, vault: Vault, runner: SkillRunner, scheduler: JobScheduler,
+        configuration: GatewayConfiguration, store: any EnclaveStore, vault: Vault, runner: any JobRunner, scheduler: JobScheduler,
         attestor: Attestor, events: JobEvents = JobEvents(), metrics: EnclaveMetrics = EnclaveMetrics(), clock: any WallClock = SystemWallClock(),
         logger: Logger
     ) {
@@ -46,7 +46,7 @@ public struct JobService: Sendable {
         self.approvalTokens = ApprovalTokens(vault: vault)
     }
 
-    var manifestConfiguration: ManifestConfiguration { runner.configuration.policy.manifest }
+    var manifestConfiguration: ManifestConfiguration { runner.policy.manifest }
 
     /// Checks the vault key against the database, ends the jobs a crash interrupted, and hands the
     /// scheduler its work (approved jobs are already queued: the database is the queue).

@@ -6,12 +6,12 @@ import Store
 /// Runs the readiness checks over the daemon's parts.
 struct Readiness: Sendable {
     let store: any EnclaveStore
-    let runner: SkillRunner
+    let runner: any JobRunner
     let scheduler: JobScheduler
     let agent: GuestAgentProbe
 
     /// - Parameter ttl: how long a guest-agent answer (or failure) is reused.
-    init(store: any EnclaveStore, runner: SkillRunner, scheduler: JobScheduler, agent: any GuestAgent, ttl: Duration) {
+    init(store: any EnclaveStore, runner: any JobRunner, scheduler: JobScheduler, agent: any GuestAgent, ttl: Duration) {
         self.store = store
         self.runner = runner
         self.scheduler = scheduler
@@ -26,11 +26,11 @@ struct Readiness: Sendable {
         } catch {
             checks.append(.init(name: "database", ok: false, detail: "\(error)"))
         }
-        // The runner exists only once SandboxHost.inspect succeeded: the daemon refuses to start otherwise.
-        let host = runner.host
+        // The daemon's runner exists only once SandboxHost.inspect succeeded: it refuses to start otherwise.
+        let isolation = runner.isolation
         checks.append(.init(
             name: "sandbox", ok: true,
-            detail: "inspected at start: deno \(host.denoVersion), user namespace \(host.userNamespace), cgroups \(host.cgroups?.version.rawValue ?? "none")"))
+            detail: "inspected at start: deno \(isolation.denoVersion), user namespace \(isolation.userNamespace), cgroups \(isolation.cgroups)"))
         let (answered, detail) = await agent.check()
         checks.append(.init(name: "guest_agent", ok: answered, detail: detail))
         let accepting = await scheduler.isAccepting

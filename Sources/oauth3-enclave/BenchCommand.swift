@@ -133,6 +133,9 @@ struct BenchCommand: AsyncParsableCommand {
         print(String(format: "median ratio sandboxed / bare deno run: %.2fx", median("sandboxed") / median("bareFile")))
         await pool.shutdown()
         await warmPool.shutdown()
+        if runner.host.cgroups?.version != .v2, let v2 = try await Self.measureCgroup2(runner: runner, job: job, runs: runs) {
+            v2.report(row, v1Placement: placement, v1Version: runner.host.cgroups?.version.rawValue ?? "none")
+        }
     }
 
     private static func deno(_ path: String, _ arguments: [String], input: [UInt8], environment: [String: String] = ["NO_COLOR": "1"]) async throws {
