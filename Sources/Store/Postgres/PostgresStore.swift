@@ -244,10 +244,17 @@ struct Statements: Sendable {
     func update(_ record: some Encodable, in table: String, where key: String, is value: String, andTenant tenant: String? = nil) async throws {
         let (json, extra) = try storedJSON(record)
         let columns = ([RowCoding.columns(of: record)] + extra.map { "\"\($0)\"" }).joined(separator: ", ")
-        try await execute("""
-            UPDATE \(unescaped: "\"\(table)\"") SET (\(unescaped: columns)) = (SELECT \(unescaped: columns) FROM json_populate_record(NULL::\(unescaped: "\"\(table)\""), \(json)::json))
-            WHERE \(unescaped: "\"\(key)\"") = \(value) AND (\(tenant)::text IS NULL OR "tenantId" = \(tenant))
-            """)
+        if let tenant {
+            try await execute("""
+                UPDATE \(unescaped: "\"\(table)\"") SET (\(unescaped: columns)) = (SELECT \(unescaped: columns) FROM json_populate_record(NULL::\(unescaped: "\"\(table)\""), \(json)::json))
+                WHERE \(unescaped: "\"\(key)\"") = \(value) AND "tenantId" = \(tenant)
+                """)
+        } else {
+            try await execute("""
+                UPDATE \(unescaped: "\"\(table)\"") SET (\(unescaped: columns)) = (SELECT \(unescaped: columns) FROM json_populate_record(NULL::\(unescaped: "\"\(table)\""), \(json)::json))
+                WHERE \(unescaped: "\"\(key)\"") = \(value)
+                """)
+        }
     }
 
     /// Announces that a job changed, delivered when the transaction commits.
