@@ -121,13 +121,7 @@ extension Store {
         do {
             return try opened(row)
         } catch let violation as IntegrityViolation {
-            var job = try JobRecord(row: row)
-            job.status = .failed
-            job.outcome = "integrity_violation"
-            job.error = violation.description
-            (job.code, job.argsJSON, job.scopeJSON, job.resultJSON, job.consentJSON) = (nil, nil, nil, nil, nil)
-            job.completedAt = now
-            job.updatedAt = now
+            let job = try JobRecord(row: row).failed(for: violation, at: now)
             try update(db, job)
             try Self.appendAudit(db, tenant: job.tenantId, job: job.id, event: Self.violationEvent,
                                  detail: ["table": violation.table, "row": violation.row, "reason": violation.reason, "status": "failed"], at: now)
@@ -139,6 +133,21 @@ extension Store {
     /// Tells the observer of jobs failed by ``openedOrFailed(_:_:at:failed:)``, once their transaction committed.
     func announce(_ violations: [IntegrityViolation]) {
         for violation in violations { _ = protection.isNew(violation) }
+    }
+}
+
+extension JobRecord {
+    /// The job ended for a row that does not verify: `failed` (`integrity_violation`) with the reason, and
+    /// nothing of what the row held (code, args, result, consent) kept, since none of it can be trusted.
+    func failed(for violation: IntegrityViolation, at now: Int64) -> JobRecord {
+        var job = self
+        job.status = .failed
+        job.outcome = "integrity_violation"
+        job.error = violation.description
+        (job.code, job.argsJSON, job.scopeJSON, job.resultJSON, job.consentJSON) = (nil, nil, nil, nil, nil)
+        job.completedAt = now
+        job.updatedAt = now
+        return job
     }
 }
 

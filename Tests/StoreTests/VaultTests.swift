@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Glibc
 import TestSupport
 import Testing
 import Vault
@@ -48,8 +47,8 @@ struct VaultTests {
         let path = Fixture.workRoot() + "/vault.key"
         let provider = KeyFileProvider(path: path)
         let first = try await provider.vaultKey()
-        var info = stat()
-        #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600 && info.st_size == 32)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o600 && (attributes[.size] as? Int) == 32)
         #expect(try await provider.vaultKey() == first)
         chmod(path, 0o644)
         await #expect { try await provider.vaultKey() } throws: { "\($0)".contains("readable by others") }

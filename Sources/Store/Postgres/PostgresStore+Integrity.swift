@@ -79,13 +79,7 @@ extension PostgresStore {
         do {
             return try transaction.opened(stored, mac: mac)
         } catch let violation as IntegrityViolation {
-            var job = stored
-            job.status = .failed
-            job.outcome = "integrity_violation"
-            job.error = violation.description
-            (job.code, job.argsJSON, job.scopeJSON, job.resultJSON, job.consentJSON) = (nil, nil, nil, nil, nil)
-            job.completedAt = now
-            job.updatedAt = now
+            let job = stored.failed(for: violation, at: now)
             try await transaction.update(job, in: "job", where: "id", is: job.id)
             try await appendAudit(transaction, tenant: job.tenantId, job: job.id, event: Store.violationEvent,
                                   detail: ["table": violation.table, "row": violation.row, "reason": violation.reason, "status": "failed"], at: now)
