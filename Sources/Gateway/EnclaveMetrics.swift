@@ -36,6 +36,7 @@ public struct EnclaveMetrics: Sendable {
     private let integrityViolations: [String: Counter]
     private let pool: [String: Counter]
     private let poolIdle: Gauge
+    private let poolBooted: Counter
     /// The pool's counts already added to ``pool`` (the pool counts; the counters follow at each scrape).
     private let poolReported = PoolReported()
 
@@ -101,6 +102,8 @@ public struct EnclaveMetrics: Sendable {
         }
         self.pool = pool
         poolIdle = registry.makeGauge(name: "oauth3_jail_pool_idle", help: "Prepared jails waiting for a job")
+        poolBooted = registry.makeCounter(
+            name: "oauth3_jail_pool_booted_total", help: "Hits whose jail was booted: Deno had started before the job arrived")
     }
 
     /// The limits a request can be refused by (429): the store's admission limits and the long-poll quota.
@@ -155,6 +158,7 @@ public struct EnclaveMetrics: Sendable {
             pool["miss"]?.increment(by: Int64(max(0, counts.misses - before.misses)))
             pool["discarded"]?.increment(by: Int64(max(0, counts.discarded - before.discarded)))
             pool["retired"]?.increment(by: Int64(max(0, counts.retired - before.retired)))
+            poolBooted.increment(by: Int64(max(0, counts.bootedHits - before.bootedHits)))
             poolIdle.set(Int64(counts.idle))
         }
         queueDepth.set(Int64(queued))

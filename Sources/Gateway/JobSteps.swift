@@ -38,7 +38,7 @@ struct JobSteps: Sendable {
         return [
             "ms_queued": ms(queued), "ms_announce": ms(announce), "ms_prepare": ms(prepare), "ms_jail": ms(sandbox.jail),
             "ms_run": ms(sandbox.jobRun), "ms_cleanup": ms(sandbox.cleanup), "ms_classify": ms(sandbox.classify),
-            "ms_attest": ms(attest), "ms_store": ms(store), "ms_wake": ms(wake), "pooled": "\(sandbox.pooled)", "deno_cache": "\(sandbox.denoCache.map { $0 ? "hit" : "miss" } ?? "none")",
+            "ms_attest": ms(attest), "ms_store": ms(store), "ms_wake": ms(wake), "pooled": "\(sandbox.pooled)", "booted": "\(sandbox.booted)", "deno_cache": "\(sandbox.denoCache.map { $0 ? "hit" : "miss" } ?? "none")",
         ]
     }
 }

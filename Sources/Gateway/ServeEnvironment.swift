@@ -17,6 +17,9 @@ public enum ServeEnvironment: String, CaseIterable, Sendable {
     case workers = "OAUTH3_WORKERS"
     /// Jails kept prepared ahead of jobs, 0 for none (`--jail-pool`; default: the number of workers).
     case jailPool = "OAUTH3_JAIL_POOL"
+    /// `on` (the default) or `off`: whether prepared jails start Deno before their job, for the shapes jobs
+    /// used (`--no-jail-boot`; docs/sandbox.md, "Booted jails").
+    case jailBoot = "OAUTH3_JAIL_BOOT"
     /// MiB that warm Deno caches for code that has run before may hold in the data directory, 0 for none
     /// (`--deno-cache-mib`; default 256).
     case denoCacheMiB = "OAUTH3_DENO_CACHE_MIB"

@@ -54,8 +54,9 @@ public enum Contain {
 
     /// The child: init of the new namespaces. Builds the sandbox, then forks the program (and, for a job
     /// with hosts, the egress bridge) and reaps.
-    /// A prepared jail waits, after `no_new_privs`, for its claim (``Claim/receive(into:)``), which brings the
-    /// job-dependent parts and the environment; everything before that is the same for every job.
+    /// A prepared jail waits, after `no_new_privs`, for its claim (``Claim/receive(into:watching:)``), which brings the
+    /// job-dependent parts and the environment; everything before that is the same for every job. A booted
+    /// one starts its program first (``Boot``).
     private static func insideNamespaces(
         _ configuration: JailConfiguration, environment: Environment?, channel: StatusChannel, report: FailureReport
     ) -> Never {
@@ -75,6 +76,12 @@ public enum Contain {
             try NoNewPrivileges.apply()
             // The job's filter depends on the policy alone: compiled while the jail is prepared, installed last.
             let filter = configuration.unsafeNoSeccomp ? nil : try Seccomp.compile(configuration.seccomp)
+            if let script = configuration.booted {
+                let boot = try Boot.start(configuration, filter: filter, report: report)
+                let environment = try Claim.receive(into: &configuration, watching: boot.program)
+                try boot.handOver(environment, scriptPath: script, bridge: configuration.egressBridge)
+                Init.reap(program: boot.program, channel: channel)
+            }
             let environment = if let environment { environment } else { try Claim.receive(into: &configuration) }
             if let seed = configuration.seed { Seed.copy(seed) }
             // The bridge listens before the program runs (a connection waits in its backlog until it
@@ -93,7 +100,7 @@ public enum Contain {
     }
 
     /// The program: per-process limits, then seccomp, then exec.
-    private static func runProgram(_ configuration: JailConfiguration, environment: Environment, filter: Seccomp.Compiled?, report: FailureReport) -> Never {
+    static func runProgram(_ configuration: JailConfiguration, environment: Environment, filter: Seccomp.Compiled?, report: FailureReport) -> Never {
         do throws(JailFailure) {
             try Parent.dieWith(signal: SIGKILL)
             if let directory = configuration.workingDirectory, chdir(directory) != 0 {

@@ -43,6 +43,37 @@ final class Environment {
         return entries.map { base + $0.lowerBound } + [nil]
     }
 
+    /// How many entries the block holds.
+    var count: Int { entries.count }
+
+    /// Whether this block's entries are, byte for byte, the first entries of `other` (a booted jail's
+    /// settings must open the job's environment unchanged: ``Boot``).
+    func isPrefix(of other: Environment) -> Bool {
+        guard entries.count <= other.entries.count else { return false }
+        for (mine, theirs) in zip(entries, other.entries) {
+            guard mine.count == theirs.count,
+                memcmp(buffer.baseAddress! + mine.lowerBound, other.buffer.baseAddress! + theirs.lowerBound, mine.count) == 0
+            else { return false }
+        }
+        return true
+    }
+
+    /// Writes every entry after the first `skipped`, each with its NUL, to `fd`, straight from the buffer
+    /// (no copy to wipe); `false` when a write fails (the reader is gone).
+    func write(entriesAfter skipped: Int, to fd: Int32) -> Bool {
+        for entry in entries.dropFirst(skipped) {
+            var done = 0
+            let length = entry.count + 1  // the NUL after the range
+            while done < length {
+                let count = Glibc.write(fd, buffer.baseAddress! + entry.lowerBound + done, length - done)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return false }
+                done += count
+            }
+        }
+        return true
+    }
+
     /// Overwrites the buffer with zeros. The process keeps running, so the buffer is not freed (a freed
     /// block could be handed out again before anyone wrote over it).
     func wipe() {

@@ -5,13 +5,15 @@
 /// oauth3-jail --root DIR [--bind-ro SRC DST]... [--tmpfs DST BYTES]... [--uid N] [--gid N]
 ///             [--cgroup DIR]... [--rlimit NAME SOFT HARD]... [--seccomp-default ACTION] [--seccomp RULE]...
 ///             [--hostname NAME] [--supervisor PID] [--chdir DIR] [--report FILE] [--egress-bridge PORT SOCKET]
-///             [--bind-dir-ro SRC DST]... [--bind-dir-rw SRC DST]... [--seed SRC DST] [--prepared] [--unsafe-share-host-network] [--unsafe-no-user-namespace] [--unsafe-no-seccomp]
+///             [--bind-dir-ro SRC DST]... [--bind-dir-rw SRC DST]... [--seed SRC DST] [--prepared [--booted SCRIPT]] [--unsafe-share-host-network] [--unsafe-no-user-namespace] [--unsafe-no-seccomp]
 ///             -- PROGRAM [ARG]...    < ENVIRONMENT-BLOCK PROGRAM-STDIN
 /// ```
 /// Stdin starts with the program's environment (``EnvironmentBlock``), the only environment it gets; the
 /// rest of stdin is the program's. Nothing on the command line is secret: any local user can read it.
 /// With `--prepared`, stdin starts with a ``JobClaim`` instead, which brings the `--rlimit`,
 /// `--egress-bridge` and program arguments, then the environment block, then the program's stdin.
+/// With `--booted` as well, stdin starts with the program's settings (an environment block), and the claim
+/// repeats the command line's arguments and limits, then brings the job's environment and the script.
 extension JailConfiguration {
     /// Encodes this configuration as the jail's command-line arguments (without argv[0]).
     public func encoded() -> [String] {
@@ -33,6 +35,7 @@ extension JailConfiguration {
         if let egressBridge { out += ["--egress-bridge", String(egressBridge.port), egressBridge.socketPath] }
         if let seed { out += ["--seed", seed.source, seed.target] }
         if prepared { out.append("--prepared") }
+        if let booted { out += ["--booted", booted] }
         if unsafeShareHostNetwork { out.append("--unsafe-share-host-network") }
         if unsafeNoUserNamespace { out.append("--unsafe-no-user-namespace") }
         if unsafeNoSeccomp { out.append("--unsafe-no-seccomp") }
@@ -113,6 +116,7 @@ extension JailConfiguration {
                 guard port > 0 else { throw JailUsageError("--egress-bridge: port 0") }
                 configuration.egressBridge = EgressBridge(port: port, socketPath: try absolute(for: flag))
             case "--prepared": configuration.prepared = true
+            case "--booted": configuration.booted = try absolute(for: flag)
             case "--unsafe-share-host-network": configuration.unsafeShareHostNetwork = true
             case "--unsafe-no-user-namespace": configuration.unsafeNoUserNamespace = true
             case "--unsafe-no-seccomp": configuration.unsafeNoSeccomp = true
@@ -123,6 +127,9 @@ extension JailConfiguration {
                 }
                 guard configuration.filesystem.stagingDirectory != nil else {
                     throw JailUsageError("missing --root: every job gets a new root")
+                }
+                guard configuration.booted == nil || configuration.prepared else {
+                    throw JailUsageError("--booted needs --prepared: only a prepared jail waits for a claim")
                 }
                 configuration.program = program
                 configuration.arguments = Array(rest.dropFirst())

@@ -53,6 +53,15 @@ public struct JailConfiguration: Sendable, Hashable {
     public var prepared = false
     /// The byte a prepared jail writes to stdout once it waits for its claim.
     public static let preparedSignal = UInt8(ascii: "R")
+    /// A prepared jail that also starts its program before the claim (Deno's own start is most of a small
+    /// job's time): the path, inside the jail, where init writes the script the claim brings, which the
+    /// program's arguments name as its main module. The program starts with the command line's
+    /// ``arguments`` and ``resourceLimits`` and an environment of settings only, read from stdin first (an
+    /// ``EnvironmentBlock`` holding nothing of a job); its stdin is a pipe from init. The claim must repeat
+    /// those arguments and limits exactly; init then writes the script, sends the variables the job's
+    /// environment adds to the settings down the pipe as `NAME=value\0` entries, and closes it. `nil`: the
+    /// program starts only after the claim. Requires ``prepared``.
+    public var booted: String?
 
     /// Shares the host's network namespace instead of a fresh one. The daemon never does; the jail's own
     /// layer tests do, to check the other layers with a network present.

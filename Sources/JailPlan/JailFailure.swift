@@ -13,7 +13,7 @@ public struct JailFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// The isolation steps, in the order ``Contain/enter(_:)`` applies them.
     public enum Stage: String, Sendable, CaseIterable {
         case usage, report, environment, session, cgroup, groups, clone, userNamespace = "user_namespace", mount, hostname
-        case network, capabilities, identity, noNewPrivileges = "no_new_privs", claim, fork, resourceLimits = "rlimits"
+        case network, capabilities, identity, noNewPrivileges = "no_new_privs", boot, claim, fork, resourceLimits = "rlimits"
         case workingDirectory = "chdir", descriptors, seccomp, exec
     }
 

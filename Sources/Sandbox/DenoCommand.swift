@@ -10,6 +10,9 @@ public struct DenoCommand: Sendable, Hashable {
     public let environment: [(name: String, value: String)]
     /// The variables from ``environment`` that are secrets, so displays can mask them.
     public let secretNames: [String]
+    /// How many entries at the start of ``environment`` are Deno's settings: constants of the jail's layout
+    /// and the policy, the same for every job with the same header, never a secret or an argument.
+    public let settingsCount: Int
 
     /// Flags that hold whatever the manifest says: no prompts, no configuration or lock files picked up
     /// from the working directory, no npm or remote modules, and every permission family denied.
@@ -82,10 +85,29 @@ public struct DenoCommand: Sendable, Hashable {
             environment += [("HTTP_PROXY", egressProxy), ("HTTPS_PROXY", egressProxy)]
             if let interceptionCertificate { environment.append(("DENO_CERT", interceptionCertificate)) }
         }
+        self.settingsCount = environment.count
         for name in granted { environment.append((name.rawValue, secrets[name]!)) }
         for name in argumentNames { environment.append((name.rawValue, environmentArguments[name]!)) }
         self.environment = environment
         self.secretNames = granted.map(\.rawValue)
+    }
+
+    private init(arguments: [String], environment: [(name: String, value: String)], secretNames: [String], settingsCount: Int) {
+        self.arguments = arguments
+        self.environment = environment
+        self.secretNames = secretNames
+        self.settingsCount = settingsCount
+    }
+
+    /// The same command for a booted jail (``JailPlan/JailConfiguration/booted``): Deno runs the daemon's
+    /// preload module (``JailLayout/bootPreload``), which sets the job's variables, then the script as a file
+    /// (``JailLayout/bootScript``, the very name Deno gives a script read from stdin in the working
+    /// directory, so the module's URL, `import.meta.main`, stack traces and error messages are the same).
+    public var booted: DenoCommand {
+        precondition(arguments.last == "-", "the script comes on stdin")
+        return DenoCommand(
+            arguments: arguments.dropLast() + ["--preload", JailLayout.bootPreload, JailLayout.bootScript],
+            environment: environment, secretNames: secretNames, settingsCount: settingsCount)
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {

@@ -47,18 +47,39 @@ struct JailBlueprint: Sendable {
         return jail
     }
 
-    /// What `job` brings to a prepared jail: Deno's arguments, the rlimits, and the bridge if it has hosts.
-    func claim(for job: SkillJob, deno: DenoCommand) -> JobClaim {
+    /// A booted jail of `shape` (``JailConfiguration/booted``): the same jail, with Deno started before the
+    /// claim with the shape's arguments, the policy's rlimits and the shape's settings.
+    func bootedJail(in directory: JobDirectory.Paths, cgroups: [String], shape: BootShape) -> JailConfiguration {
+        var jail = jail(in: directory, cgroups: cgroups)
+        jail.booted = JailLayout.bootScript
+        jail.arguments = shape.arguments
+        jail.resourceLimits = resourceLimits
+        return jail
+    }
+
+    /// The shape of the booted jail `job` could take; `nil` when it cannot take one: a job holding bound
+    /// secrets has its own CA, which Deno reads from a file named in its settings, written for that job only.
+    func bootShape(for job: SkillJob, deno: DenoCommand) -> BootShape? {
+        guard job.boundSecrets.isEmpty || job.manifest.network.isEmpty else { return nil }
+        return BootShape(deno)
+    }
+
+    /// The rlimits of every job's program: the policy's, the same for every job.
+    var resourceLimits: [ResourceLimit] {
         let limits = configuration.policy.limits
         let cpu = UInt64(limits.cpuSeconds)
-        return JobClaim(
-            arguments: deno.arguments,
-            resourceLimits: [
-                .init(.nofile, soft: UInt64(limits.openFiles), hard: UInt64(limits.openFiles)),
-                .init(.fsize, soft: UInt64(limits.fileSizeMiB) << 20, hard: UInt64(limits.fileSizeMiB) << 20),
-                .init(.core, soft: 0, hard: 0),
-                .init(.cpu, soft: cpu, hard: cpu + 1),  // SIGXCPU at the soft limit, SIGKILL a second later
-            ],
+        return [
+            .init(.nofile, soft: UInt64(limits.openFiles), hard: UInt64(limits.openFiles)),
+            .init(.fsize, soft: UInt64(limits.fileSizeMiB) << 20, hard: UInt64(limits.fileSizeMiB) << 20),
+            .init(.core, soft: 0, hard: 0),
+            .init(.cpu, soft: cpu, hard: cpu + 1),  // SIGXCPU at the soft limit, SIGKILL a second later
+        ]
+    }
+
+    /// What `job` brings to a prepared jail: Deno's arguments, the rlimits, and the bridge if it has hosts.
+    func claim(for job: SkillJob, deno: DenoCommand) -> JobClaim {
+        JobClaim(
+            arguments: deno.arguments, resourceLimits: resourceLimits,
             egressBridge: job.manifest.network.isEmpty ? nil : EgressBridge(port: JailLayout.egressPort, socketPath: JailLayout.egressSocket))
     }
 

@@ -20,6 +20,11 @@ public enum JailLayout {
     /// A warm Deno cache the daemon placed for this job (``DenoCache``), beside the socket in the directory
     /// every prepared jail binds read-only; init copies it into ``denoDir`` before Deno starts.
     public static let denoCacheSeed = egressDirectory + "/deno-cache"
+    /// A booted jail's preload module (``BootShape/preload``), written by the daemon beside the socket.
+    public static let bootPreload = egressDirectory + "/boot.js"
+    /// Where init of a booted jail writes the job's script: the name Deno gives a script it reads from
+    /// stdin, in the working directory (``home``), so the module is the one a job without a boot would see.
+    public static let bootScript = home + "/$deno$stdin.mts"
     /// The loopback port the bridge listens on inside the job's network namespace.
     public static let egressPort: UInt16 = 3128
     /// What Deno's `HTTP_PROXY` and `HTTPS_PROXY` say.

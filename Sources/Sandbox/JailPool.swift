@@ -1,16 +1,24 @@
 /// Jails prepared before their jobs arrive (``PreparedJail``), so a job pays only for its claim and Deno.
 ///
 /// The pool keeps up to ``JailPoolConfiguration/size`` jails prepared. A job takes one (a hit) or finds
-/// none and has one started for it (a miss); each taken jail is replaced in the background. A jail runs
+/// none and has one started for it (a miss); each taken jail is replaced in the background once its job ended. A jail runs
 /// one job and is never returned. A prepared jail that failed is discarded, and its job runs in a fresh
 /// one. A jail nobody took within ``JailPoolConfiguration/idleTimeout`` is retired and not replaced until
 /// the next job, so an idle daemon holds no jail processes. ``shutdown()`` retires every jail and waits
 /// until their processes, directories and cgroups are gone.
+///
+/// Booted jails (Deno already started: ``BootShape``) follow the jobs: the jail that replaces a taken one is
+/// booted for the shape of the job that took it, so a skill that runs again finds Deno waiting. A job takes
+/// a booted jail of its own shape first, else an unbooted one. A job that finds neither retires the oldest
+/// booted jail of another shape, so that the pool moves on to the shapes now in use, and runs in a jail
+/// started for it.
 public actor JailPool {
     /// Counts since start, for `/metrics`.
     public struct Statistics: Sendable, Hashable {
         /// Jobs that took a prepared jail.
         public var hits = 0
+        /// Of ``hits``, jobs that took a booted one (Deno already started).
+        public var bootedHits = 0
         /// Jobs that found none and had one started for them.
         public var misses = 0
         /// Prepared jails that failed before their job and were discarded.
@@ -26,6 +34,8 @@ public actor JailPool {
     private let configuration: JailPoolConfiguration
     private let blueprint: JailBlueprint
     private var waiting: [PreparedJail] = []
+    /// What the next jails started should be: the shapes of jobs that took a jail since (`nil`: unbooted).
+    private var wanted: [BootShape?] = []
     private var statistics = Statistics()
     private var stopped = false
     /// Jails being retired or discarded, until their processes, directories and cgroups are gone.
@@ -56,22 +66,40 @@ public actor JailPool {
     public func fill() {
         retireExpired()
         while !stopped && waiting.count < configuration.size {
-            guard let jail = try? PreparedJail.start(blueprint) else { return }  // the next job tries again, cold
+            let shape = wanted.isEmpty ? nil : wanted.removeFirst()
+            // A booted jail that cannot start is no reason to start none: the next job tries again, cold.
+            guard let jail = (try? PreparedJail.start(blueprint, booting: shape)) ?? (try? PreparedJail.start(blueprint)) else { return }
             waiting.append(jail)
         }
+        wanted.removeAll()
     }
 
-    /// A prepared (or still preparing) jail for a job, or `nil` when none waits; refills in the background.
-    func take() -> PreparedJail? {
+    /// A prepared (or still preparing) jail for a job of `shape` (`nil`: the job cannot take a booted one),
+    /// or `nil` when none waits. The runner refills the pool (``fill()``) once the job has ended, and the
+    /// jail replacing this one is then booted for `shape`: starting Deno beside a running job would slow
+    /// that job down (two Denos on the cores, and v1 cgroup creation contending with the job's removal).
+    func take(shape: BootShape?) -> PreparedJail? {
+        let shape = configuration.boots ? shape : nil
         retireExpired()
-        // A jail that ended while it waited (killed from outside) is no jail: discard it.
-        while let first = waiting.first, first.hasEnded || first.isReady == false {
-            waiting.removeFirst()
-            discard(first)
+        // A jail that ended while it waited (killed from outside, or its booted Deno died) is no jail: discard it.
+        for jail in waiting where jail.hasEnded || jail.isReady == false {
+            waiting.removeAll { $0 === jail }
+            discard(jail)
         }
-        let jail = waiting.isEmpty ? nil : waiting.removeFirst()
-        if jail == nil { statistics.misses += 1 } else { statistics.hits += 1 }
-        if !stopped { Task { self.fill() } }
+        var index = shape.flatMap { shape in waiting.firstIndex { $0.shape == shape } }
+        index = index ?? waiting.firstIndex { $0.shape == nil }
+        let jail = index.map { waiting.remove(at: $0) }
+        if let jail {
+            statistics.hits += 1
+            if jail.shape != nil { statistics.bootedHits += 1 }
+        } else {
+            statistics.misses += 1
+            if let stale = waiting.firstIndex(where: { $0.shape != nil }) {
+                statistics.retired += 1
+                remove(waiting.remove(at: stale))
+            }
+        }
+        wanted.append(shape)
         return jail
     }
 
@@ -126,9 +154,12 @@ public struct JailPoolConfiguration: Sendable, Hashable {
     public var size: Int
     /// How long a prepared jail may wait for a job before it is retired.
     public var idleTimeout: Duration
+    /// Whether jails are booted for the shapes jobs used (``BootShape``); `false` keeps every jail unbooted.
+    public var boots: Bool
 
-    public init(size: Int = 0, idleTimeout: Duration = .seconds(300)) {
+    public init(size: Int = 0, idleTimeout: Duration = .seconds(300), boots: Bool = true) {
         self.size = max(0, size)
         self.idleTimeout = idleTimeout
+        self.boots = boots
     }
 }

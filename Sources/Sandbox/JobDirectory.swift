@@ -20,6 +20,9 @@ public struct JobDirectory: Sendable {
         /// The job's interception CA certificate (public; ``JailLayout/interceptionCertificate`` inside the root).
         public var interceptionCertificate: String { egressDirectory + "/interception-ca.pem" }
 
+        /// A booted jail's preload module (public; ``JailLayout/bootPreload`` inside the root).
+        public var bootPreload: String { egressDirectory + "/boot.js" }
+
         /// Where the daemon places a warm Deno cache for the job (``JailLayout/denoCacheSeed`` inside the root).
         public var denoCacheSeed: String { egressDirectory + "/deno-cache" }
         /// The cache writer's `DENO_DIR` (``DenoCache``): bound read-write into the writer's jail, never a job's.

@@ -29,6 +29,9 @@ final class PreparedJail: Sendable {
 
     let directory: JobDirectory
     let cgroup: JobCgroup?
+    /// For a booted jail (Deno already started, ``JailConfiguration/booted``), what Deno started with; only a
+    /// job of this shape may claim it. `nil`: Deno starts after the claim.
+    let shape: BootShape?
     /// When the jail was started (the pool's idle timeout counts from here).
     let startedAt: ContinuousClock.Instant
     /// `true` once init waits for the claim; `false` if the jail ended before that.
@@ -39,17 +42,35 @@ final class PreparedJail: Sendable {
     private let observation = OneShot<Result<ProcessObservation, SandboxError>>()
     private let control = JobControl()
 
-    private init(directory: JobDirectory, cgroup: JobCgroup?) {
+    private init(directory: JobDirectory, cgroup: JobCgroup?, shape: BootShape?) {
         self.directory = directory
         self.cgroup = cgroup
+        self.shape = shape
         self.startedAt = .now
     }
 
-    /// Creates the directory and cgroup and starts the jail; returns while it prepares.
-    static func start(_ blueprint: JailBlueprint) throws(SandboxError) -> PreparedJail {
+    /// Creates the directory and cgroup and starts the jail; returns while it prepares. With `shape`, the
+    /// jail is booted: the preload module is written beside the egress socket, and Deno's settings are the
+    /// first thing on the jail's stdin.
+    static func start(_ blueprint: JailBlueprint, booting shape: BootShape? = nil) throws(SandboxError) -> PreparedJail {
         let configuration = blueprint.configuration
         let limits = configuration.policy.limits
         let directory = try JobDirectory.create(under: configuration.workRoot, owner: limits.uid, group: limits.gid)
+        var settings: [UInt8] = []
+        if let shape {
+            do throws(JailFailure) {
+                settings = try EnvironmentBlock.encode(shape.environment)
+            } catch {
+                directory.remove()
+                throw .spawn("Deno's settings cannot be handed to the jail: \(error.detail)")
+            }
+            let preload = directory.paths.bootPreload
+            guard writeFile(preload, BootShape.preload) else {
+                let reason = String(cString: strerror(errno))
+                directory.remove()
+                throw .workDirectory("cannot write \(preload): \(reason)")
+            }
+        }
         if blueprint.writesDenoCache {
             let output = directory.paths.denoCacheOutput
             guard mkdir(output, 0o700) == 0, chown(output, limits.uid, limits.gid) == 0 else {
@@ -69,13 +90,28 @@ final class PreparedJail: Sendable {
             directory.remove()
             throw error
         }
-        let jail = PreparedJail(directory: directory, cgroup: cgroup)
-        let arguments = blueprint.jail(in: directory.paths, cgroups: cgroup?.directories ?? []).encoded()
+        let jail = PreparedJail(directory: directory, cgroup: cgroup, shape: shape)
+        let cgroups = cgroup?.directories ?? []
+        let arguments = if let shape {
+            blueprint.bootedJail(in: directory.paths, cgroups: cgroups, shape: shape).encoded()
+        } else {
+            blueprint.jail(in: directory.paths, cgroups: cgroups).encoded()
+        }
         Task.detached {
             jail.observation.set(await jail.supervise(
-                executable: configuration.jailPath, arguments: arguments, stdoutCap: limits.stdoutMaxBytes, stderrCap: limits.stderrMaxBytes))
+                executable: configuration.jailPath, arguments: arguments, settings: settings, stdoutCap: limits.stdoutMaxBytes,
+                stderrCap: limits.stderrMaxBytes))
         }
         return jail
+    }
+
+    /// Writes `text` to a new file at `path`, readable by everyone (the job's user reads it; nothing in it is secret).
+    private static func writeFile(_ path: String, _ text: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o444)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count && fchmod(fd, 0o444) == 0
     }
 
     /// Whether the jail is known to wait for a claim (`true`), to have failed (`false`), or is still preparing (`nil`).
@@ -125,7 +161,9 @@ final class PreparedJail: Sendable {
 
     /// Starts the jail, reads its prepared signal, waits for the claim, writes the input, and drains both
     /// outputs under their caps with the claim's wall-clock limit.
-    private func supervise(executable: String, arguments: [String], stdoutCap: Int, stderrCap: Int) async -> Result<ProcessObservation, SandboxError> {
+    private func supervise(
+        executable: String, arguments: [String], settings: [UInt8], stdoutCap: Int, stderrCap: Int
+    ) async -> Result<ProcessObservation, SandboxError> {
         let clock = ContinuousClock()
         var claimedAt = clock.now
         var watchdog: Task<Void, any Error>?
@@ -140,6 +178,8 @@ final class PreparedJail: Sendable {
                 control.started(pid: running.processIdentifier.value)
                 async let err = Self.drain(running.standardError, cap: stderrCap, control: control)
                 async let out = Self.drainOutput(running.standardOutput, cap: stdoutCap, control: control, ready: ready, claim: claim)
+                // A booted jail reads Deno's settings first; a jail that died meanwhile makes this fail, and its end says why.
+                if !settings.isEmpty { _ = try? await running.standardInputWriter.write(settings) }
                 let prepared = await ready.value
                 if prepared, let reserved = await claim.value, let claim = await reserved.value {
                     claimedAt = clock.now

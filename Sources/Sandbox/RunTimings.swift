@@ -12,6 +12,8 @@ public struct RunTimings: Sendable, Hashable {
     public var classify: Duration = .zero
     /// Whether the jail came prepared from the pool.
     public var pooled = false
+    /// Whether its Deno had started before the claim (a booted jail: ``BootShape``).
+    public var booted = false
     /// Whether the job started with a warm Deno cache (``DenoCache``); `nil` when it has no cache scope.
     public var denoCache: Bool?
 

@@ -48,10 +48,10 @@ public struct SkillRunner: Sendable {
     /// The part of every job's jail that does not depend on the job.
     var blueprint: JailBlueprint { JailBlueprint(configuration: configuration, host: host) }
 
-    /// A jail for the next job: a prepared one from the pool, else one started now. A pooled jail that
-    /// failed while it waited is discarded, and the job gets a fresh one.
-    func preparedJail() async throws(SandboxError) -> (jail: PreparedJail, pooled: Bool) {
-        if let pool, let jail = await pool.take() {
+    /// A jail for the next job: a prepared one from the pool (booted for `shape` if one waits), else one
+    /// started now. A pooled jail that failed while it waited is discarded, and the job gets a fresh one.
+    func preparedJail(shape: BootShape?) async throws(SandboxError) -> (jail: PreparedJail, pooled: Bool) {
+        if let pool, let jail = await pool.take(shape: shape) {
             if await jail.awaitReadiness(), jail.reserve() { return (jail, true) }
             await pool.discard(jail)
         }
@@ -102,6 +102,8 @@ public struct SkillRunner: Sendable {
 
     /// ``run(_:)``, with where the time went.
     public func runTimed(_ job: SkillJob) async throws(SandboxError) -> (result: RunResult, timings: RunTimings) {
+        // The jail this job takes is replaced once it has ended (``JailPool/take(shape:)`` says why).
+        defer { if let pool { Task { await pool.fill() } } }
         let clock = ContinuousClock()
         var timings = RunTimings()
         var mark = clock.now
@@ -112,18 +114,26 @@ public struct SkillRunner: Sendable {
         }
         let deno = blueprint.deno(for: job)
         let timeout = timeoutSeconds(for: job)
+        let cacheKey = denoCacheKey(for: job, deno: deno)
+        // A booted jail, unless the code is large and has a warm cache, which a booted Deno could not use.
+        let warm = cacheKey.map { key in denoCache?.contains(key) ?? false } ?? false
+        let shape = warm && job.source.count > BootShape.warmCacheCodeBytes ? nil : blueprint.bootShape(for: job, deno: deno)
+        let (jail, pooled) = try await preparedJail(shape: shape)
+        timings.pooled = pooled
+        timings.booted = jail.shape != nil
+        let command = jail.shape != nil ? deno.booted : deno
         // The claim and Deno's environment go ahead of the script on the jail's stdin, never into the jail's own.
         let input: [UInt8]
         do throws(JailFailure) {
-            input = try blueprint.claim(for: job, deno: deno).encoded() + EnvironmentBlock.encode(deno.environment) + job.source
+            input = try blueprint.claim(for: job, deno: command).encoded() + EnvironmentBlock.encode(command.environment) + job.source
         } catch {
+            await jail.retire()
+            await jail.dispose()
             throw .spawn("Deno's arguments or environment cannot be handed to the jail: \(error.detail)")
         }
-        let (jail, pooled) = try await preparedJail()
-        timings.pooled = pooled
         let directory = jail.directory
-        let cacheKey = denoCacheKey(for: job, deno: deno)
-        if let cacheKey, let denoCache { timings.denoCache = denoCache.seed(cacheKey, into: directory.paths.denoCacheSeed) }
+        // A booted Deno has its caches open already: a seed would come too late.
+        if let cacheKey, let denoCache, !timings.booted { timings.denoCache = denoCache.seed(cacheKey, into: directory.paths.denoCacheSeed) }
         timings.jail = lap()
         let cgroup = jail.cgroup
         let limits = configuration.policy.limits
@@ -199,7 +209,10 @@ public struct SkillRunner: Sendable {
                 network: job.manifest.network.isEmpty ? "loopback" : "proxy", seccomp: true),
             network: network)
         timings.classify = lap()
-        if let cacheKey, timings.denoCache == false { startDenoCacheWriter(for: job, key: cacheKey) }
+        // A cache is written for code that runs unbooted, or that is large enough to leave booted jails for it.
+        if let cacheKey, timings.denoCache == false || (timings.booted && job.source.count > BootShape.warmCacheCodeBytes) {
+            startDenoCacheWriter(for: job, key: cacheKey)
+        }
         return (result, timings)
     }
 }

@@ -30,9 +30,15 @@ struct BenchCommand: AsyncParsableCommand {
         let cgroupless = try await SkillRunner(configuration: withoutCgroup)
         // The daemon's way: a jail prepared before the job, refilled (and waited for) between runs.
         var pooledConfiguration = configuration
-        pooledConfiguration.pool = JailPoolConfiguration(size: 1)
+        pooledConfiguration.pool = JailPoolConfiguration(size: 1, boots: false)
         let pooled = try await SkillRunner(configuration: pooledConfiguration)
         guard let pool = pooled.pool else { throw ValidationError("no pool") }
+        // The same with Deno started ahead (a booted jail of the job's shape, as the daemon's pool keeps for
+        // jobs that ran before).
+        var bootedConfiguration = configuration
+        bootedConfiguration.pool = JailPoolConfiguration(size: 1, boots: true)
+        let booting = try await SkillRunner(configuration: bootedConfiguration)
+        guard let bootPool = booting.pool else { throw ValidationError("no pool") }
         guard let source = FileManager.default.contents(atPath: skill) else { throw ValidationError("cannot read \(skill)") }
         let job = SkillJob(source: Array(source), manifest: try SkillManifest.parse(source, configuration: policy.manifest), secrets: [:])
         // The same, for a skill that has run before: the daemon's warm Deno cache for it (written once, up front).
@@ -65,6 +71,17 @@ struct BenchCommand: AsyncParsableCommand {
                 let (result, timings) = try await pooled.runTimed(job)
                 guard result.success, timings.pooled else { throw ValidationError("the pooled job failed or found no prepared jail: \(result.outcome)") }
                 steps = timings
+            }
+            await bootPool.fill()
+            guard await bootPool.awaitPrepared() else { throw ValidationError("the pool's booted jail failed to prepare") }
+            var bootedSteps = RunTimings()
+            let fromBooted = try await time {
+                let (result, timings) = try await booting.runTimed(job)
+                // The first round takes an unbooted jail; from then on each refill is booted for this job's shape.
+                guard result.success, timings.pooled, timings.booted || round == 0 else {
+                    throw ValidationError("the booted job failed or found no booted jail: \(result.outcome) \(result.stderr)")
+                }
+                bootedSteps = timings
             }
             await warmPool.fill()
             guard await warmPool.awaitPrepared() else { throw ValidationError("the pool's jail failed to prepare") }
@@ -101,6 +118,9 @@ struct BenchCommand: AsyncParsableCommand {
                 for (name, value) in [("pooled", fromPool), ("pooledJail", ms(steps.jail)), ("pooledRun", ms(steps.jobRun)), ("pooledCleanup", ms(steps.cleanup)), ("pooledClassify", ms(steps.classify))] {
                     samples[name, default: []].append(value)
                 }
+                for (name, value) in [("booted", fromBooted), ("bootedRun", ms(bootedSteps.jobRun))] {
+                    samples[name, default: []].append(value)
+                }
                 for (name, value) in [("warm", fromWarm), ("sandboxed", sandboxed), ("noCgroup", noCgroup), ("bareFile", bareFile), ("bareStdin", bareStdin), ("directory", directory), ("cgroup", cgroup)] {
                     samples[name, default: []].append(value)
                 }
@@ -128,10 +148,14 @@ struct BenchCommand: AsyncParsableCommand {
         print(String(format: "median ratio prepared jail / bare deno run: %.2fx", median("pooled") / median("bareFile")))
         print(row("sandboxed job in a prepared jail, warm Deno cache (ran before)", median("warm")))
         print(String(format: "median ratio prepared jail with a warm Deno cache / bare deno run: %.2fx", median("warm") / median("bareFile")))
+        print(row("sandboxed job in a booted jail (Deno started before the job)", median("booted")))
+        print(row("  of which: claim, the job in Deno, the jail's end", median("bootedRun")))
+        print(String(format: "median ratio booted jail / bare deno run: %.2fx", median("booted") / median("bareFile")))
         print(row("overhead over bare `deno run SKILL`", median("sandboxed") - median("bareFile")))
         print(row("jail overhead (no cgroup) over bare Deno with the job's flags", median("noCgroup") - median("bareStdin")))
         print(String(format: "median ratio sandboxed / bare deno run: %.2fx", median("sandboxed") / median("bareFile")))
         await pool.shutdown()
+        await bootPool.shutdown()
         await warmPool.shutdown()
         if runner.host.cgroups?.version != .v2, let v2 = try await Self.measureCgroup2(runner: runner, job: job, runs: runs) {
             v2.report(row, v1Placement: placement, v1Version: runner.host.cgroups?.version.rawValue ?? "none")

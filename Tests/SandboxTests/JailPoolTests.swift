@@ -14,10 +14,11 @@ struct JailPoolTests {
     static let hello = "// @skill hello\nconsole.log('hello from a prepared jail')\n"
 
     /// A runner with a pool of `size`, in the layers-only mode when `open` (Deno may read and write
-    /// everything the jail lets it: what the jail allows is then what the job sees).
+    /// everything the jail lets it: what the jail allows is then what the job sees). Its jails are never
+    /// booted, so every job takes the kind of jail these tests start with; `BootedJailTests` has the booted ones.
     func runner(size: Int, open: Bool = false) async throws -> SkillRunner {
         try await SkillRunner(configuration: Fixture.configuration {
-            $0.pool = JailPoolConfiguration(size: size)
+            $0.pool = JailPoolConfiguration(size: size, boots: false)
             $0.unsafeOpenDenoPermissions = open
         })
     }
