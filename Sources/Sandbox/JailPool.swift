@@ -7,11 +7,13 @@
 /// the next job, so an idle daemon holds no jail processes. ``shutdown()`` retires every jail and waits
 /// until their processes, directories and cgroups are gone.
 ///
-/// Booted jails (Deno already started: ``BootShape``) follow the jobs: the jail that replaces a taken one is
-/// booted for the shape of the job that took it, so a skill that runs again finds Deno waiting. A job takes
-/// a booted jail of its own shape first, else an unbooted one. A job that finds neither retires the oldest
-/// booted jail of another shape, so that the pool moves on to the shapes now in use, and runs in a jail
-/// started for it.
+/// Booted jails (Deno already started: ``BootShape``) follow the jobs that repeat: when a job's shape was
+/// also the shape of one of the ``recentTakes`` jobs before it, the jail that replaces the one it took is
+/// booted for that shape, so a skill that runs again finds Deno waiting; otherwise the replacement is
+/// unbooted. A job takes a booted jail of its own shape first, else an unbooted one. A repeating job that
+/// finds neither retires the oldest booted jail of another shape, so that the pool moves on to the shapes now
+/// in use, and runs in a jail started for it. Jobs whose shapes never repeat (an agent varying its hosts on
+/// every job) therefore cost what they cost without booting: no Deno is started for a shape nobody takes.
 public actor JailPool {
     /// Counts since start, for `/metrics`.
     public struct Statistics: Sendable, Hashable {
@@ -34,8 +36,12 @@ public actor JailPool {
     private let configuration: JailPoolConfiguration
     private let blueprint: JailBlueprint
     private var waiting: [PreparedJail] = []
-    /// What the next jails started should be: the shapes of jobs that took a jail since (`nil`: unbooted).
+    /// What the next jails started should be: the shapes of repeating jobs that took a jail since (`nil`: unbooted).
     private var wanted: [BootShape?] = []
+    /// The shapes of the last jobs (``recentTakes`` of them), newest last.
+    private var recent: [BootShape?] = []
+    /// How many jobs back a shape counts as repeating.
+    static let recentTakes = 8
     private var statistics = Statistics()
     private var stopped = false
     /// Jails being retired or discarded, until their processes, directories and cgroups are gone.
@@ -66,7 +72,8 @@ public actor JailPool {
     public func fill() {
         retireExpired()
         while !stopped && waiting.count < configuration.size {
-            let shape = wanted.isEmpty ? nil : wanted.removeFirst()
+            // The newest job's shape first: it is the likeliest to come next.
+            let shape = wanted.isEmpty ? nil : wanted.removeLast()
             // A booted jail that cannot start is no reason to start none: the next job tries again, cold.
             guard let jail = (try? PreparedJail.start(blueprint, booting: shape)) ?? (try? PreparedJail.start(blueprint)) else { return }
             waiting.append(jail)
@@ -80,6 +87,9 @@ public actor JailPool {
     /// that job down (two Denos on the cores, and v1 cgroup creation contending with the job's removal).
     func take(shape: BootShape?) -> PreparedJail? {
         let shape = configuration.boots ? shape : nil
+        let repeating = shape != nil && recent.contains(shape)
+        recent.append(shape)
+        if recent.count > Self.recentTakes { recent.removeFirst() }
         retireExpired()
         // A jail that ended while it waited (killed from outside, or its booted Deno died) is no jail: discard it.
         for jail in waiting where jail.hasEnded || jail.isReady == false {
@@ -94,12 +104,12 @@ public actor JailPool {
             if jail.shape != nil { statistics.bootedHits += 1 }
         } else {
             statistics.misses += 1
-            if let stale = waiting.firstIndex(where: { $0.shape != nil }) {
+            if repeating, let stale = waiting.firstIndex(where: { $0.shape != nil }) {
                 statistics.retired += 1
                 remove(waiting.remove(at: stale))
             }
         }
-        wanted.append(shape)
+        wanted.append(repeating ? shape : nil)
         return jail
     }
 
