@@ -20,13 +20,24 @@ public struct Store: Sendable {
         try writer.writeWithoutTransaction { [auditSeal] db in db.add(function: auditSeal.function) }
     }
 
-    /// Opens (or creates) the database file at `path` in WAL mode.
+    /// Opens (or creates) the database file at `path` in WAL mode, every commit synced to disk.
+    ///
+    /// GRDB's pool sets `synchronous = NORMAL` on its WAL connections, under which a commit reaches the disk only at
+    /// the next checkpoint: a power cut (an operator turning the VM off) could lose a job the daemon already answered
+    /// 201 for, or the last audit events. Only the writer's connection commits, so `FULL` there makes every commit
+    /// fsync the write-ahead log before it returns (about a millisecond here, measured in docs/benchmarks.md).
     public static func open(path: String) throws -> Store {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
         let pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         return try Store(pool)
+    }
+
+    /// The writer connection's `synchronous` setting (2 is `FULL`), for the test that holds ``open(path:)`` to it.
+    public func synchronousMode() throws -> Int {
+        try writer.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// A fresh in-memory database (tests).

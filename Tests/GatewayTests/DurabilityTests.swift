@@ -10,6 +10,12 @@ import Testing
 
 @Suite("Every accepted job reaches a final state, across restarts", .serialized, .timeLimit(.minutes(3)), .stopsDaemons)
 struct DurabilityTests {
+    @Test("The store's commits are synced to disk (synchronous FULL on the writer, not the NORMAL GRDB's WAL pool sets)")
+    func commitsAreSynced() throws {
+        let store = try Store.open(path: Fixture.workRoot() + "/enclave.sqlite")
+        #expect(try store.synchronousMode() == 2)
+    }
+
     @Test("A restart during a running job leaves it failed/interrupted; approved jobs that had not started run; secrets survive")
     func restart() async throws {
         let directory = Fixture.workRoot()
