@@ -178,6 +178,26 @@ struct BootedJailTests {
         await pool.shutdown()
     }
 
+    @Test("Shutdown retires booted jails with their Deno: no process, job directory or cgroup is left")
+    func shutdownLeavesNothing() async throws {
+        let runner = try await runner(size: 2)
+        let pool = try #require(runner.pool)
+        let hello = try job("// @skill hello\nconsole.log('hello')\n")
+        await pool.prepare(booting: runner.blueprint.bootShape(for: hello, deno: runner.blueprint.deno(for: hello)))
+        #expect(await pool.awaitPrepared())
+        let jails = await pool.waitingJails
+        #expect(jails.count == 2 && jails.allSatisfy { $0.shape != nil })
+        try await waitUntil("both booted Denos run") { Self.denoProcesses(under: runner.configuration.workRoot).count == 2 }
+        let denos = Self.denoProcesses(under: runner.configuration.workRoot).map(\.pid)
+        await pool.shutdown()
+        for pid in denos { #expect(kill(pid, 0) == -1 && errno == ESRCH, "Deno \(pid) is still there") }
+        for jail in jails {
+            #expect(jail.hasEnded)
+            #expect(!FileManager.default.fileExists(atPath: jail.directory.paths.root))
+            for directory in jail.cgroup?.directories ?? [] { #expect(!FileManager.default.fileExists(atPath: directory)) }
+        }
+    }
+
     @Test("A booted jail whose Deno died while it waited is discarded, and the job still runs")
     func deadDenoDiscarded() async throws {
         let runner = try await runner()
