@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Per-job latency through the API (`make bench`): an approved, trusted skill submitted to a live daemon,
 `POST /execute` to its completed status by long-poll, against bare `deno run` of the same file,
-interleaved, medians. Runs the daemon with its pool of prepared jails and a warm Deno cache (the skill ran before),
-with the pool and no cache (`--deno-cache-mib 0`: every run cold), and with neither (`--jail-pool 0`),
-and prints where the daemon's time went per step, from the "job finished" log lines (milliseconds).
-Also reports the daemon's resident memory when idle, with and without its prepared jails.
+interleaved, medians. Runs the daemon as it starts by default (a pool of prepared jails, booted for the skill's
+shape once it repeats, and warm Deno caches), then with booting off (`--no-jail-boot`: Deno starts after the claim,
+from a warm cache), with booting and the cache off (`--deno-cache-mib 0`: every run cold), and with no pool
+(`--jail-pool 0`), and prints where the daemon's time went per step, from the "job finished" log lines
+(milliseconds). Also reports the daemon's resident memory when idle, with and without its prepared jails.
 """
 import argparse
 import os
@@ -25,15 +26,17 @@ STEPS = ["queued", "announce", "prepare", "jail", "run", "cleanup", "classify", 
 class LoggingDaemon(Daemon):
     """The daemon, keeping its "job finished" lines."""
 
-    def __init__(self, enclave, root, pool, cache, deno):
+    def __init__(self, enclave, root, pool, cache, deno, boot=True):
         super().__init__(enclave, root, workers=1, queue_limit=64)
         self.finished = []
         self.extra_arguments = ["--jail-pool", str(pool), "--deno-cache-mib", "256" if cache else "0", "--deno", deno]
+        if not boot:
+            self.extra_arguments.append("--no-jail-boot")
 
     def _drain(self):
         for line in self.process.stdout:
             if "job finished" in line:
-                self.finished.append(dict(re.findall(r"(ms_[a-z]+|pooled|deno_cache)=([0-9.a-z]+)", line)))
+                self.finished.append(dict(re.findall(r"(ms_[a-z]+|pooled|booted|deno_cache)=([0-9.a-z]+)", line)))
 
 
 def rss_kib(pid):
@@ -64,9 +67,9 @@ def main():
     args = parser.parse_args()
     code = open(args.skill).read()
     results = {}
-    for pool, cache in ((2, True), (2, False), (0, False)):
+    for pool, boot, cache in ((2, True, True), (2, False, True), (2, False, False), (0, False, False)):
         with tempfile.TemporaryDirectory() as root:
-            daemon = LoggingDaemon(args.enclave, root, pool, cache, os.path.abspath(args.deno))
+            daemon = LoggingDaemon(args.enclave, root, pool, cache, os.path.abspath(args.deno), boot)
             daemon.start()
             try:
                 (key,) = tenants(daemon, 1, code)
@@ -87,22 +90,25 @@ def main():
                         api.append(elapsed)
                         bare.append(b)
                 time.sleep(0.5)
-                results[(pool, cache)] = (api, bare, daemon.finished[-args.runs:], idle)
+                results[(pool, boot, cache)] = (api, bare, daemon.finished[-args.runs:], idle)
             finally:
                 daemon.stop()
 
     print(f"skill {args.skill}, {args.runs} interleaved runs each, {os.cpu_count()} cores, one worker")
-    for (pool, cache), (api, bare, finished, idle) in results.items():
+    for (pool, boot, cache), (api, bare, finished, idle) in results.items():
         a, b = statistics.median(api), statistics.median(bare)
         label = (f"pool of {pool} prepared jails" if pool else "no pool (a jail started per job)") + (
-            ", warm Deno cache" if cache else ", no Deno cache")
+            ", booting" if boot else ", no booting" if pool else "") + (", warm Deno cache" if cache else ", no Deno cache")
+        if pool and boot and cache:
+            label += " (the daemon's defaults)"
         print(f"== {label}")
         print(f"  API submit -> completed   median {a:7.1f} ms")
         print(f"  bare deno run             median {b:7.1f} ms")
         print(f"  ratio                            {a / b:.2f}x")
         hits = sum(1 for f in finished if f.get("pooled") == "true")
+        booted = sum(1 for f in finished if f.get("booted") == "true")
         warm = sum(1 for f in finished if f.get("deno_cache") == "hit")
-        print(f"  daemon steps, median ms ({hits}/{len(finished)} jobs took a prepared jail, {warm} a warm Deno cache):")
+        print(f"  daemon steps, median ms ({hits}/{len(finished)} jobs took a prepared jail, {booted} a booted one, {warm} a warm Deno cache):")
         for step in STEPS:
             values = [float(f[f"ms_{step}"]) for f in finished if f"ms_{step}" in f]
             if values:

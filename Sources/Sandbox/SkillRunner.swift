@@ -58,6 +58,12 @@ public struct SkillRunner: Sendable {
         return (try PreparedJail.start(blueprint), false)
     }
 
+    /// Replaces the pool's waiting jails by jails booted for `job`'s shape, as if it had repeated (benchmarks).
+    public func prepareBootedJails(for job: SkillJob) async {
+        guard let pool else { return }
+        await pool.prepare(booting: blueprint.bootShape(for: job, deno: blueprint.deno(for: job)))
+    }
+
     /// A unix socket's path holds at most 107 bytes; say so at start rather than at the first networked job.
     private static func checkSocketPathFits(_ workRoot: String) throws(SandboxError) {
         let socket = JobDirectory.Paths(root: workRoot + "/job-0123456789abcdef").egressSocket

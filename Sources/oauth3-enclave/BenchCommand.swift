@@ -72,13 +72,12 @@ struct BenchCommand: AsyncParsableCommand {
                 guard result.success, timings.pooled else { throw ValidationError("the pooled job failed or found no prepared jail: \(result.outcome)") }
                 steps = timings
             }
-            await bootPool.fill()
+            await booting.prepareBootedJails(for: job)
             guard await bootPool.awaitPrepared() else { throw ValidationError("the pool's booted jail failed to prepare") }
             var bootedSteps = RunTimings()
             let fromBooted = try await time {
                 let (result, timings) = try await booting.runTimed(job)
-                // The first round takes an unbooted jail; from then on each refill is booted for this job's shape.
-                guard result.success, timings.pooled, timings.booted || round == 0 else {
+                guard result.success, timings.pooled, timings.booted else {
                     throw ValidationError("the booted job failed or found no booted jail: \(result.outcome) \(result.stderr)")
                 }
                 bootedSteps = timings

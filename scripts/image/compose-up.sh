@@ -51,7 +51,9 @@ podman_ pull --quiet "oci:$work/ref/oauth3-enclave:latest" > "$work/image-id"
 podman_ tag "$(cat "$work/image-id")" "$tag"
 echo "$tag" > "$work/tag"
 
-podman_ system service --time=0 "unix://$work/podman.sock" > "$work/podman.log" 2>&1 &
+# Not through podman_: `$!` of a backgrounded shell function is the subshell's pid, and `down` would kill that
+# subshell and leave the service running.
+CONTAINERS_CONF="$work/containers.conf" podman --runtime runc --cgroup-manager cgroupfs system service --time=0 "unix://$work/podman.sock" > "$work/podman.log" 2>&1 &
 echo $! > "$work/podman.pid"
 for _ in $(seq 1 100); do [ -S "$work/podman.sock" ] && break; sleep 0.1; done
 
