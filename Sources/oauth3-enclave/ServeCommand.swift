@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Jobs running at once ($OAUTH3_WORKERS; default: the number of cores).") var workers: Int?
     @Option(help: "Approved jobs waiting for a worker before /execute answers 429 ($OAUTH3_QUEUE_LIMIT; default 64).") var queueLimit: Int?
     @Option(help: "Jails prepared ahead of jobs, 0 for none ($OAUTH3_JAIL_POOL; default: the number of workers).") var jailPool: Int?
-    @Flag(help: "Never start Deno in a prepared jail before its job ($OAUTH3_JAIL_BOOT=off): about 30 MiB less per prepared jail, and every job pays Deno's start.") var noJailBoot = false
+    @Flag(help: "Never start Deno in a prepared jail before its job ($OAUTH3_JAIL_BOOT=off): about 30 MiB less per booted jail, and every job pays Deno's start.") var noJailBoot = false
     @Option(help: "MiB of warm Deno caches for code that has run before, 0 for none ($OAUTH3_DENO_CACHE_MIB; default 256).") var denoCacheMib: Int?
     @Option(help: "File holding the orchestrator's HS256 JWT secret ($OAUTH3_JWT_SECRET_FILE, or the secret itself in $OAUTH3_JWT_SECRET).") var jwtSecretFile: String?
     @Option(help: "Seconds: how far ahead of now an orchestrator JWT's exp may be ($OAUTH3_JWT_MAX_LIFETIME; default 86400).") var jwtMaxLifetime: Int?
