@@ -62,7 +62,7 @@ extension JobService {
         let prepareStarted = ContinuousClock.now
         let manifest = try SkillManifest.parse(job.code ?? "", configuration: manifestConfiguration)
         let names = manifest.secrets.map(\.rawValue)
-        let sealed = try await store.sealedSecrets(tenant: job.tenantId, names: names)
+        let sealed = names.isEmpty ? [:] : try await store.sealedSecrets(tenant: job.tenantId, names: names)
         var secrets: [SecretName: String] = [:]
         var bound: [BoundSecret] = []
         for name in manifest.secrets {
