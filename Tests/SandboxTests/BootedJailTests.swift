@@ -28,6 +28,13 @@ struct BootedJailTests {
             source: Array(source.utf8), manifest: manifest, secrets: SecretGrant(manifest: manifest, provided: secrets).granted, arguments: named)
     }
 
+    static let hello = "// @skill hello\nconsole.log('hello')\n"
+
+    /// The shape of the booted jail `job` would take on `runner`.
+    func shape(of job: SkillJob, on runner: SkillRunner) -> BootShape? {
+        runner.blueprint.bootShape(for: job, deno: runner.blueprint.deno(for: job))
+    }
+
     /// Runs `job` until it ran in a booted jail (the first two runs of a shape take unbooted ones; the
     /// second's replacement is booted for it, the shape having repeated); returns the booted run.
     func runBooted(_ job: SkillJob, on runner: SkillRunner) async throws -> RunResult {
@@ -160,7 +167,7 @@ struct BootedJailTests {
         _ = try await runBooted(local, on: runner)
         await pool.fill()
         #expect(await pool.awaitPrepared())
-        #expect(await pool.waitingJails.first?.shape == runner.blueprint.bootShape(for: local, deno: runner.blueprint.deno(for: local)))
+        #expect(await pool.waitingJails.first?.shape == shape(of: local, on: runner))
         // Its first run is no reason to give up the other shape's jail; its second is.
         for expected in [(misses: 1, retired: 0), (misses: 2, retired: 1)] {
             let (result, timings) = try await runner.runTimed(networked)
@@ -181,8 +188,8 @@ struct BootedJailTests {
     func refillsBooted() async throws {
         let runner = try await runner(size: 2)
         let pool = try #require(runner.pool)
-        let hello = try job("// @skill hello\nconsole.log('hello')\n")
-        let shape = runner.blueprint.bootShape(for: hello, deno: runner.blueprint.deno(for: hello))
+        let hello = try job(Self.hello)
+        let shape = shape(of: hello, on: runner)
         var booted = 0
         for _ in 0..<4 {
             await pool.fill()
@@ -204,8 +211,8 @@ struct BootedJailTests {
     func shutdownLeavesNothing() async throws {
         let runner = try await runner(size: 2)
         let pool = try #require(runner.pool)
-        let hello = try job("// @skill hello\nconsole.log('hello')\n")
-        await pool.prepare(booting: runner.blueprint.bootShape(for: hello, deno: runner.blueprint.deno(for: hello)))
+        let hello = try job(Self.hello)
+        await pool.prepare(booting: shape(of: hello, on: runner))
         #expect(await pool.awaitPrepared())
         let jails = await pool.waitingJails
         #expect(jails.count == 2 && jails.allSatisfy { $0.shape != nil })
@@ -224,7 +231,7 @@ struct BootedJailTests {
     func deadDenoDiscarded() async throws {
         let runner = try await runner()
         let pool = try #require(runner.pool)
-        let hello = try job("// @skill hello\nconsole.log('hello')\n")
+        let hello = try job(Self.hello)
         _ = try await runBooted(hello, on: runner)
         await pool.fill()
         #expect(await pool.awaitPrepared())
@@ -244,11 +251,11 @@ struct BootedJailTests {
     func changedCommandRefused() async throws {
         let runner = try await runner()
         let pool = try #require(runner.pool)
-        let hello = try job("// @skill hello\nconsole.log('hello')\n")
+        let hello = try job(Self.hello)
         _ = try await runBooted(hello, on: runner)
         await pool.fill()
         #expect(await pool.awaitPrepared())
-        let shape = runner.blueprint.bootShape(for: hello, deno: runner.blueprint.deno(for: hello))
+        let shape = shape(of: hello, on: runner)
         let jail = try #require(await pool.take(shape: shape))
         #expect(jail.shape == shape && jail.reserve())
         // The command of an unbooted jail (its script on stdin): arguments that differ from the booted ones.
