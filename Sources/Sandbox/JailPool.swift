@@ -1,9 +1,9 @@
 /// Jails prepared before their jobs arrive (``PreparedJail``), so a job pays only for its claim and Deno.
 ///
 /// The pool keeps up to ``JailPoolConfiguration/size`` jails prepared. A job takes one (a hit) or finds
-/// none and has one started for it (a miss); each taken jail is replaced in the background once its job ended. A jail runs
-/// one job and is never returned. A prepared jail that failed is discarded, and its job runs in a fresh
-/// one. A jail nobody took within ``JailPoolConfiguration/idleTimeout`` is retired and not replaced until
+/// none and has one started for it (a miss); each taken jail is replaced in the background once its job
+/// ended. A jail runs one job and is never returned. A prepared jail that failed is discarded, and its job
+/// runs in a fresh one. A jail nobody took within ``JailPoolConfiguration/idleTimeout`` is retired and not replaced until
 /// the next job, so an idle daemon holds no jail processes. ``shutdown()`` retires every jail and waits
 /// until their processes, directories and cgroups are gone.
 ///
@@ -121,12 +121,11 @@ public actor JailPool {
             statistics.retired += 1
             remove(jail)
         }
-        wanted = [shape]
+        wanted.removeAll()
         while !stopped && waiting.count < configuration.size {
             guard let jail = try? PreparedJail.start(blueprint, booting: shape) else { return }
             waiting.append(jail)
         }
-        wanted.removeAll()
     }
 
     /// Counts and removes a prepared jail that failed before its job.
