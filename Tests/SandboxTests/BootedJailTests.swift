@@ -227,6 +227,32 @@ struct BootedJailTests {
         }
     }
 
+    @Test("A hostile job cannot reach a booted Deno waiting for a later job: /proc shows it nothing, kill(-1) finds nothing")
+    func waitingDenoOutOfReach() async throws {
+        let runner = try await runner(size: 2, open: true)  // Deno's own checks off: only the jail stands between them
+        let pool = try #require(runner.pool)
+        let hello = try job(Self.hello)
+        await pool.prepare(booting: shape(of: hello, on: runner))
+        #expect(await pool.awaitPrepared())
+        try await waitUntil("both booted Denos run") { Self.denoProcesses(under: runner.configuration.workRoot).count == 2 }
+        let hostile = try job("""
+            // @skill hostile
+            const pids = [...Deno.readDirSync('/proc')].map((e) => e.name).filter((n) => /^\\d+$/.test(n)).sort()
+            console.log(pids.join(' '))
+            try { Deno.kill(-1, 'SIGKILL'); console.log('signalled') } catch (e) { console.log(e.name, e.message.split(':')[0]) }
+            """)
+        let (result, timings) = try await runner.runTimed(hostile)
+        #expect(timings.booted && result.outcome == .ok, "\(result.outcome) \(result.stderr)")
+        // Its own pid namespace holds init and itself; kill(-1) spares both, so it finds no process at all.
+        #expect(result.stdout == "1 2\nNotFound ESRCH\n", "\(result.stdout) \(result.stderr)")
+        // The other booted jail still waits, its Deno alive, and runs the next job.
+        let waiting = try #require(await pool.waitingJails.first { $0.shape != nil })
+        #expect(!waiting.hasEnded && Self.denoProcesses(under: runner.configuration.workRoot).count >= 1)
+        let next = try await runner.runTimed(hello)
+        #expect(next.timings.booted && next.result.outcome == .ok && next.result.stdout == "hello\n", "\(next.result.stderr)")
+        await pool.shutdown()
+    }
+
     @Test("A booted jail whose Deno died while it waited is discarded, and the job still runs")
     func deadDenoDiscarded() async throws {
         let runner = try await runner()
