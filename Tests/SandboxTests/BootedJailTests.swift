@@ -35,6 +35,17 @@ struct BootedJailTests {
         runner.blueprint.bootShape(for: job, deno: runner.blueprint.deno(for: job))
     }
 
+    /// A runner whose pool holds `size` jails booted for ``hello``, each one's Deno started.
+    func bootedPool(size: Int = 1, open: Bool = false) async throws -> (runner: SkillRunner, pool: JailPool, hello: SkillJob) {
+        let runner = try await runner(size: size, open: open)
+        let pool = try #require(runner.pool)
+        let hello = try job(Self.hello)
+        await pool.prepare(booting: shape(of: hello, on: runner))
+        #expect(await pool.awaitPrepared())
+        try await waitUntil("\(size) booted Denos run") { Self.denoProcesses(under: runner.configuration.workRoot).count == size }
+        return (runner, pool, hello)
+    }
+
     /// Runs `job` until it ran in a booted jail (the first two runs of a shape take unbooted ones; the
     /// second's replacement is booted for it, the shape having repeated); returns the booted run.
     func runBooted(_ job: SkillJob, on runner: SkillRunner) async throws -> RunResult {
@@ -209,14 +220,9 @@ struct BootedJailTests {
 
     @Test("Shutdown retires booted jails with their Deno: no process, job directory or cgroup is left")
     func shutdownLeavesNothing() async throws {
-        let runner = try await runner(size: 2)
-        let pool = try #require(runner.pool)
-        let hello = try job(Self.hello)
-        await pool.prepare(booting: shape(of: hello, on: runner))
-        #expect(await pool.awaitPrepared())
+        let (runner, pool, _) = try await bootedPool(size: 2)
         let jails = await pool.waitingJails
         #expect(jails.count == 2 && jails.allSatisfy { $0.shape != nil })
-        try await waitUntil("both booted Denos run") { Self.denoProcesses(under: runner.configuration.workRoot).count == 2 }
         let denos = Self.denoProcesses(under: runner.configuration.workRoot).map(\.pid)
         await pool.shutdown()
         for pid in denos { #expect(kill(pid, 0) == -1 && errno == ESRCH, "Deno \(pid) is still there") }
@@ -229,12 +235,8 @@ struct BootedJailTests {
 
     @Test("A hostile job cannot reach a booted Deno waiting for a later job: /proc shows it nothing, kill(-1) finds nothing")
     func waitingDenoOutOfReach() async throws {
-        let runner = try await runner(size: 2, open: true)  // Deno's own checks off: only the jail stands between them
-        let pool = try #require(runner.pool)
-        let hello = try job(Self.hello)
-        await pool.prepare(booting: shape(of: hello, on: runner))
-        #expect(await pool.awaitPrepared())
-        try await waitUntil("both booted Denos run") { Self.denoProcesses(under: runner.configuration.workRoot).count == 2 }
+        // Deno's own checks off: only the jail stands between the two.
+        let (runner, pool, hello) = try await bootedPool(size: 2, open: true)
         let hostile = try job("""
             // @skill hostile
             const pids = [...Deno.readDirSync('/proc')].map((e) => e.name).filter((n) => /^\\d+$/.test(n)).sort()
@@ -255,15 +257,9 @@ struct BootedJailTests {
 
     @Test("A booted jail whose Deno died while it waited is discarded, and the job still runs")
     func deadDenoDiscarded() async throws {
-        let runner = try await runner()
-        let pool = try #require(runner.pool)
-        let hello = try job(Self.hello)
-        _ = try await runBooted(hello, on: runner)
-        await pool.fill()
-        #expect(await pool.awaitPrepared())
+        let (runner, pool, hello) = try await bootedPool()
         let jail = try #require(await pool.waitingJails.first)
         #expect(jail.shape != nil)
-        _ = try await waitForDeno(under: runner.configuration.workRoot)
         for deno in Self.denoProcesses(under: runner.configuration.workRoot) { kill(deno.pid, SIGKILL) }
         try await waitUntil("the jail whose Deno died ended") { jail.hasEnded }
         let (result, timings) = try await runner.runTimed(hello)
@@ -275,12 +271,7 @@ struct BootedJailTests {
 
     @Test("A claim that changes the booted command is refused by the jail, and the job does not run")
     func changedCommandRefused() async throws {
-        let runner = try await runner()
-        let pool = try #require(runner.pool)
-        let hello = try job(Self.hello)
-        _ = try await runBooted(hello, on: runner)
-        await pool.fill()
-        #expect(await pool.awaitPrepared())
+        let (runner, pool, hello) = try await bootedPool()
         let shape = shape(of: hello, on: runner)
         let jail = try #require(await pool.take(shape: shape))
         #expect(jail.shape == shape && jail.reserve())
