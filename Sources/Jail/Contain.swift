@@ -14,7 +14,8 @@ public enum Contain {
     /// Applies every layer of `configuration` and runs the program; never returns. Exits like the program
     /// did (same code, or the same signal), or with ``JailFailure/exitCode`` after writing the report.
     /// Stdin must start with the program's environment (``EnvironmentBlock``); the rest is the program's.
-    /// A ``JailConfiguration/prepared`` jail reads nothing until it is ready, then a ``JobClaim`` first.
+    /// A ``JailConfiguration/prepared`` jail reads nothing until it is ready, then a ``JobClaim`` first; a
+    /// ``JailConfiguration/booted`` one reads its program's settings first, then waits for the claim (``Boot``).
     public static func enter(_ configuration: JailConfiguration) -> Never {
         let report = FailureReport(path: configuration.reportPath)
         do throws(JailFailure) {

@@ -48,7 +48,7 @@ public struct JailConfiguration: Sendable, Hashable {
     /// Starts the jail ahead of its job: everything above is applied (namespaces, root, cgroup, loopback,
     /// identity, capabilities, `no_new_privs`), then init waits for a ``JobClaim`` on stdin, which brings
     /// the job-dependent ``arguments``, ``resourceLimits`` and ``egressBridge`` (any given on the command
-    /// line are replaced). Init writes one byte, ``preparedSignal``, to stdout when it starts waiting; the
+    /// line are replaced; in a ``booted`` jail they must be repeated instead). Init writes one byte, ``preparedSignal``, to stdout when it starts waiting; the
     /// program's own output follows only after the claim.
     public var prepared = false
     /// The byte a prepared jail writes to stdout once it waits for its claim.

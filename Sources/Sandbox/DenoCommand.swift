@@ -26,7 +26,9 @@ public struct DenoCommand: Sendable, Hashable {
     /// **Environment variables** are readable without restriction (`--allow-env`), so a skill that asks for
     /// a variable nobody declared gets `undefined`, as in Node, instead of a `NotCapable` crash. That is
     /// safe only because of what the environment holds: the jail starts Deno with exactly ``environment``
-    /// (``JailPlan/EnvironmentBlock``: nothing of the daemon's or the jail's own environment, no `PATH`), which
+    /// (a booted jail with its first ``settingsCount`` entries, the rest set by the preload before the script
+    /// loads: ``booted``; ``JailPlan/EnvironmentBlock``: nothing of the daemon's or the jail's own environment,
+    /// no `PATH`), which
     /// is the granted secrets, the named arguments, and Deno's own settings below; those are constants of
     /// the jail's layout (`HOME=/home`, `TMPDIR=/tmp`, `DENO_DIR=/deno`, `NO_COLOR`,
     /// `DENO_NO_UPDATE_CHECK`, `DENO_DISABLE_NODE_SHIM`) and, for a job with hosts, the egress bridge's

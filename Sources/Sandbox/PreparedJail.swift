@@ -6,7 +6,8 @@ import Subprocess
 import SystemPackage
 
 /// One jail started before its job: its directory and cgroup exist, and `oauth3-jail --prepared` has built
-/// the whole sandbox and waits, before forking Deno, for a claim on its stdin (``JailConfiguration/prepared``).
+/// the whole sandbox and waits, before forking Deno, for a claim on its stdin (``JailConfiguration/prepared``);
+/// a booted one (``shape``) has started Deno already and waits with it (``JailConfiguration/booted``).
 ///
 /// A prepared jail runs at most one job: ``run(input:timeout:)`` may be called once, and a jail that was
 /// never claimed is killed by ``retire()``. Either way it ends with its process and the caller removes its
@@ -17,7 +18,8 @@ import SystemPackage
 /// waits; only after the claim can the program write, so everything after that byte is the job's output.
 /// The jail starts with an empty environment: it is a Swift program whose runtime and libc read their
 /// environment before `main` (`SWIFT_BACKTRACE`, `LD_PRELOAD`, `GLIBC_TUNABLES`, …), so nothing a job names
-/// may be there; Deno's environment travels in the claim's input (`EnvironmentBlock`). A cap or the
+/// may be there; Deno's environment travels in the claim's input (`EnvironmentBlock`), a booted Deno's settings
+/// ahead of it. A cap or the
 /// deadline kills the whole process group at once; the readers keep draining so it never blocks on a pipe.
 final class PreparedJail: Sendable {
     /// What a claim hands the waiting jail.

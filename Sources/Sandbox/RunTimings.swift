@@ -14,7 +14,8 @@ public struct RunTimings: Sendable, Hashable {
     public var pooled = false
     /// Whether its Deno had started before the claim (a booted jail: ``BootShape``).
     public var booted = false
-    /// Whether the job started with a warm Deno cache (``DenoCache``); `nil` when it has no cache scope.
+    /// Whether the job started with a warm Deno cache (``DenoCache``); `nil` when it has no cache scope, or ran
+    /// in a booted jail (whose Deno opened its caches before the job existed).
     public var denoCache: Bool?
 
     public init() {}
